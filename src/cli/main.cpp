@@ -1,0 +1,67 @@
+// main.cpp — the `codebind` executable: global options, then one registered sub-command.
+// Exit codes: 0 success, 1 internal error, 2 bad input (DESIGN.md §4).
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "core/threads.h"
+
+namespace cb::cli {
+
+std::vector<Command>& commands() {
+  static std::vector<Command> c;
+  return c;
+}
+
+CommandRegistrar::CommandRegistrar(const std::string& name, const std::string& help, Setup setup) {
+  commands().push_back(Command{name, help, std::move(setup)});
+}
+
+}  // namespace cb::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"codebind — CodeBind multimodal alignment with compositional codebooks (C++)"};
+  app.set_version_flag("--version", std::string("codebind ") + CODEBIND_VERSION);
+  app.require_subcommand(1);
+  int threads = 0;
+  bool quiet = false, verbose = false;
+  app.add_option("--threads", threads, "intra-op threads (default: $CODEBIND_THREADS or all cores)");
+  app.add_flag("-q,--quiet", quiet, "no progress bars, warnings only");
+  app.add_flag("-v,--verbose", verbose, "debug logging");
+
+  auto& cmds = cb::cli::commands();
+  std::sort(cmds.begin(), cmds.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::vector<std::pair<CLI::App*, cb::cli::Runner>> runners;
+  for (auto& c : cmds) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
+    runners.push_back({sub, c.setup(sub)});
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  spdlog::set_pattern("%^[%l]%$ %v");
+  spdlog::set_level(verbose ? spdlog::level::debug : quiet ? spdlog::level::warn : spdlog::level::info);
+  cb::ProgressBar::set_global_enabled(!quiet);
+  try {
+    cb::configure_threads(threads);
+    for (auto& [sub, run] : runners) {
+      if (sub->parsed()) return run();
+    }
+  } catch (const cb::Error& e) {
+    std::cerr << "codebind: error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const c10::Error& e) {
+    std::cerr << "codebind: internal error (torch): " << e.what_without_backtrace() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "codebind: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,55 @@
+// test_util.h — helpers shared by the tests: fixture paths, temporary folders, running the
+// codebind executable.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+
+namespace cb::test {
+
+// The golden fixtures (../shared/fixtures unless CODEBIND_FIXTURES is set).
+inline std::string fixtures_dir() {
+  if (const char* e = std::getenv("CODEBIND_FIXTURES")) return e;
+  return CODEBIND_FIXTURES_DIR;
+}
+inline bool have_fixtures() { return std::filesystem::is_directory(fixtures_dir()); }
+#define CB_REQUIRE_FIXTURES() \
+  if (!::cb::test::have_fixtures()) GTEST_SKIP() << "fixtures not found at " << ::cb::test::fixtures_dir()
+
+// A fresh folder under the build tree, removed when the object dies.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::path(CODEBIND_BINARY_DIR) / "tmp" /
+            ("t" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string str() const { return path_.string(); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Path of the codebind executable (set by ctest; falls back to the build tree).
+inline std::string codebind_exe() {
+  if (const char* e = std::getenv("CODEBIND_EXE")) return e;
+  return std::string(CODEBIND_BINARY_DIR) + "/codebind";
+}
+
+// Runs `codebind ARGS` through the shell, returns the exit status; output to `log` if given.
+inline int run_codebind(const std::string& args, const std::string& log = "") {
+  std::string cmd = codebind_exe() + " " + args + (log.empty() ? " >/dev/null 2>&1" : " >" + log + " 2>&1");
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+}  // namespace cb::test
