@@ -23,6 +23,7 @@ class GlooCommunicator : public Communicator {
     std::vector<at::Tensor> v{t};
     pg_->allreduce(v)->wait();
   }
+  void barrier() override { pg_->barrier()->wait(); }
   void broadcast(at::Tensor& t, int root) override {
     std::vector<at::Tensor> v{t};
     c10d::BroadcastOptions o;

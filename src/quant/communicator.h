@@ -18,6 +18,11 @@ class Communicator {
   virtual void allreduce_sum(at::Tensor& t) = 0;
   // In place: t ← t of `root` (t must have the same shape and dtype on every rank).
   virtual void broadcast(at::Tensor& t, int root = 0) = 0;
+  // Returns once every rank has called it.
+  virtual void barrier() {
+    at::Tensor t = at::zeros({1});
+    allreduce_sum(t);
+  }
 };
 
 class LocalCommunicator : public Communicator {
