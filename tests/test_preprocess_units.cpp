@@ -87,7 +87,7 @@ TEST(PreprocessUnits, ClipBoundsFromSpec) {
   EXPECT_EQ(b[1][0], 24000);
   EXPECT_EQ(b[1][1], 56000);
   EXPECT_EQ(b[2][0], 48000);
-  b = cb::clip_bounds(int64_t(2.61 * 16000), cfg);  // starts 0, 0.305125, 0.61025
+  b = cb::clip_bounds(41764, cfg);  // 2.61025 s: starts 0, 0.305125, 0.61025
   EXPECT_EQ(b[1][0], 4882);
   EXPECT_EQ(b[2][0], 9764);
   b = cb::clip_bounds(1000, cfg);  // shorter than a clip: all start at 0
@@ -102,10 +102,14 @@ TEST(PreprocessUnits, TokenizerSpecExamples) {
   EXPECT_EQ(tok.encode("A dog."), (std::vector<int64_t>{320, 1929, 269}));
   EXPECT_EQ(tok.encode("A car"), (std::vector<int64_t>{320, 1615}));
   EXPECT_EQ(tok.encode("12345"), (std::vector<int64_t>{272, 273, 274, 275, 276}));
-  at::Tensor ids = tok.tokenize({"A bird", std::string(300, 'a') + " b"});
+  std::string long_text;
+  for (int i = 0; i < 100; ++i) long_text += "dog ";
+  at::Tensor ids = tok.tokenize({"A bird", long_text});
   EXPECT_EQ(ids.sizes(), (at::IntArrayRef{2, 77}));
-  EXPECT_EQ(ids[0][4].item<int64_t>(), cb::kClipEotId);
-  EXPECT_EQ(ids[0][5].item<int64_t>(), 0);
+  EXPECT_EQ(ids[0][2].item<int64_t>(), 3329);  // [SOT, a, bird, EOT, 0, ...]
+  EXPECT_EQ(ids[0][3].item<int64_t>(), cb::kClipEotId);
+  EXPECT_EQ(ids[0][4].item<int64_t>(), 0);
+  EXPECT_EQ(ids[1][75].item<int64_t>(), 1929);
   EXPECT_EQ(ids[1][76].item<int64_t>(), cb::kClipEotId);  // EOT forced on long texts
   EXPECT_EQ(cb::BpeTokenizer::eot_index(ids[1]), 76);
   EXPECT_EQ(cb::clip_clean_text("  Tom &amp;amp;  JERRY\t\n"), "tom & jerry");
