@@ -90,6 +90,12 @@ TEST(PreprocessRobust, OversizedPngHeaderRefusedBeforeAllocating) {
   put32(29, crc);
   write_bytes(d.file("huge.png"), b);
   expect_input_error([&] { cb::decode_image(d.file("huge.png")); }, d.file("huge.png"), "100000x100000");
+  // Within the pixel limit but far more than a 100-byte file can hold.
+  put32(16, 12000);
+  put32(20, 12000);
+  put32(29, crc32(0, reinterpret_cast<const Bytef*>(b.data() + 12), 17));
+  write_bytes(d.file("liar.png"), b);
+  expect_input_error([&] { cb::decode_image(d.file("liar.png")); }, d.file("liar.png"), "header claims");
 }
 
 TEST(PreprocessRobust, TruncatedCorruptAndHugeJpeg) {

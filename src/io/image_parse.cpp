@@ -26,6 +26,7 @@ void check_dims(const std::string& name, uint64_t w, uint64_t h, int channels) {
   (void)channels;
 }
 
+
 // ---------------------------------------------------------------- PNG
 struct PngReadState {
   const uint8_t* data;
@@ -78,6 +79,16 @@ Image decode_png(const uint8_t* data, size_t size, const std::string& name, bool
     big_w = w, big_h = h;
   }
   if (!too_big) {
+    const int ch = ctype == PNG_COLOR_TYPE_GRAY ? 1 : ctype == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+                   : ctype == PNG_COLOR_TYPE_RGB_ALPHA ? 4 : 3;
+    // Deflate expands at most 1032:1, so a tiny file cannot make us allocate gigabytes.
+    const uint64_t packed = (uint64_t(w) * ch * depth + 7) / 8 * h;
+    if (packed > uint64_t(size) * 2048 + (uint64_t(1) << 20)) {
+      std::snprintf(st.error, sizeof(st.error),
+                    "header claims %ux%u pixels but the file has only %zu bytes", unsigned(w),
+                    unsigned(h), size);
+      png_longjmp(png, 1);
+    }
     if (ctype == PNG_COLOR_TYPE_PALETTE) {
       png_set_palette_to_rgb(png);
       if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
@@ -163,6 +174,8 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   uint64_t w = cinfo.image_width, h = cinfo.image_height;
   if (w == 0 || h == 0 || w * h > kMaxImagePixels) {
     fail = "size";
+  } else if (w * h * uint64_t(cinfo.num_components) > uint64_t(size) * 8192 + (uint64_t(1) << 20)) {
+    fail = "ratio";
   } else if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
     fail = "cmyk";
   } else {
@@ -183,6 +196,10 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   }
   jpeg_destroy_decompress(&cinfo);
   if (fail == "size") check_dims(name, w, h, 3);
+  // A header may not promise more pixels than the data can hold (>= 1 bit per 8x8 block),
+  // so a tiny file cannot make us allocate gigabytes.
+  CB_CHECK_INPUT(fail != "ratio", "{}: JPEG header claims {}x{} pixels but the file has only {} bytes "
+                 "(truncated or corrupt)", name, w, h, size);
   CB_CHECK_INPUT(fail != "cmyk", "{}: CMYK/YCCK JPEG is not supported (convert to RGB)", name);
   CB_CHECK_INPUT(!err.truncated, "{}: truncated JPEG (premature end of data)", name);
   return img;
