@@ -11,6 +11,7 @@
 #include "preprocess/depth_imu.h"
 #include "preprocess/image_transform.h"
 #include "preprocess/tokenizer.h"
+#include "preprocess/video.h"
 #include "test_util.h"
 
 namespace {
@@ -168,4 +169,41 @@ TEST(PreprocessUnits, ImuWindowAndPatchify) {
   at::Tensor q = cb::imu_patchify(t.expand({2, 6, 2000}).contiguous());
   ASSERT_EQ(q.sizes(), (at::IntArrayRef{2, 250, 48}));
   EXPECT_EQ(q[1][7][3 * 8 + 5].item<float>(), 3 * 10000 + 7 * 8 + 5);
+}
+
+TEST(PreprocessUnits, VideoClipRangesAndLayout) {
+  // 5 s at 30 fps: max start 3 s, step 0.75 s; clip k reads ceil(22.5k) .. ceil(22.5k + 60) - 1.
+  auto r = cb::video_clip_frame_ranges(150, 30.0);
+  ASSERT_EQ(r.size(), 5u);
+  const int64_t first[5] = {0, 23, 45, 68, 90}, last[5] = {59, 82, 104, 127, 149};
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ(r[k][0], first[k]) << k;
+    EXPECT_EQ(r[k][1], last[k]) << k;
+  }
+  EXPECT_EQ(cb::uniform_temporal_indices(60, 2), (std::vector<int64_t>{0, 59}));
+  // Frame i is a constant image of value i: every output cell is (i/255 - mean) / std.
+  auto frame = [](int64_t i) { return at::full({240, 320, 3}, i, at::kByte); };
+  at::Tensor v = cb::video_transform(frame, 150, 30.0);
+  ASSERT_EQ(v.sizes(), (at::IntArrayRef{15, 3, 2, 224, 224}));
+  auto val = [](int64_t i, int c) { return (float(i) / 255.0f - cb::kClipMean[c]) / cb::kClipStd[c]; };
+  EXPECT_NEAR(v[3][0][0][10][10].item<float>(), val(23, 0), 1e-5);  // clip 1, crop 0, first frame
+  EXPECT_NEAR(v[5][2][1][100][200].item<float>(), val(82, 2), 1e-5);  // clip 1, crop 2, last frame
+  // Short video (1 s): every clip covers all frames.
+  auto s = cb::video_clip_frame_ranges(25, 25.0);
+  for (auto& c : s) {
+    EXPECT_EQ(c[0], 0);
+    EXPECT_EQ(c[1], 24);
+  }
+}
+
+TEST(PreprocessUnits, VideoCropsFollowTheLongSide) {
+  // A horizontal ramp: crops 0/1/2 start at x = 0, ceil((w-224)/2), w-224 of the scaled frame.
+  at::Tensor frames = at::arange(300, at::kLong).remainder(256).to(at::kByte).view({1, 300, 1})
+                          .expand({4, 224, 300, 3}).contiguous();  // (4, 224, 300, 3), w = 300
+  at::Tensor v = cb::video_transform(frames, 2.0);  // 2 s: all clips identical
+  auto px = [&](int crop) { return v[crop][0][0][0][0].item<float>(); };
+  auto val = [](int64_t i) { return (float(i) / 255.0f - cb::kClipMean[0]) / cb::kClipStd[0]; };
+  EXPECT_NEAR(px(0), val(0), 1e-5);
+  EXPECT_NEAR(px(1), val(38), 1e-5);   // ceil(76 / 2) = 38
+  EXPECT_NEAR(px(2), val(76), 1e-5);
 }
