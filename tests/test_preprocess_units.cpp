@@ -116,6 +116,17 @@ TEST(PreprocessUnits, TokenizerSpecExamples) {
   EXPECT_EQ(ids[1][76].item<int64_t>(), cb::kClipEotId);  // EOT forced on long texts
   EXPECT_EQ(cb::BpeTokenizer::eot_index(ids[1]), 76);
   EXPECT_EQ(cb::clip_clean_text("  Tom &amp;amp;  JERRY\t\n"), "tom & jerry");
+  // One huge pseudo-random "word": bounded work, and the result starts like its prefix's BPE
+  // would for the first ids that are far from the cut.
+  std::string word;
+  uint32_t state = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 1664525u + 1013904223u;
+    word.push_back(char('a' + (state >> 24) % 26));
+  }
+  at::Tensor big = tok.tokenize({word});
+  EXPECT_EQ(big[0][76].item<int64_t>(), cb::kClipEotId);
+  EXPECT_THROW(tok.encode(std::string((1 << 20) + 1, 'a')), cb::InputError);
 }
 
 TEST(PreprocessUnits, FloatBicubicMatchesEightBitWithinOneLevel) {
