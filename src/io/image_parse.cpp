@@ -62,8 +62,8 @@ Image decode_png(const uint8_t* data, size_t size, const std::string& name, bool
   }
   png_set_read_fn(png, &st, png_read_mem);
   png_set_error_fn(png, &st, png_on_error, png_on_warning);
-  bool too_big = false;
-  uint64_t big_w = 0, big_h = 0;
+  volatile bool too_big = false;
+  volatile uint64_t big_w = 0, big_h = 0;
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_read_struct(&png, &info, nullptr);
     std::string msg = st.error;
