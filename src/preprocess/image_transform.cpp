@@ -98,15 +98,19 @@ Image resample_v(const Image& in, int out_h, const Coeffs& c, int shift) {
   o.pixels.resize(o.size());
   const int C = in.channels;
   const size_t stride = size_t(in.width) * C;
+  std::vector<int32_t> acc(stride);
   for (int yy = 0; yy < out_h; ++yy) {
     int ymin = c.bounds[yy * 2] - shift, ymax = c.bounds[yy * 2 + 1];
     const int32_t* k = &c.k[size_t(yy) * c.ksize];
-    uint8_t* dst = &o.pixels[size_t(yy) * stride];
-    for (size_t xc = 0; xc < stride; ++xc) {
-      int32_t ss = 1 << (kPrecisionBits - 1);
-      for (int y = 0; y < ymax; ++y) ss += int32_t(in.pixels[size_t(y + ymin) * stride + xc]) * k[y];
-      dst[xc] = clip8(ss);
+    std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
+    // Row-wise accumulation (contiguous); the same integer sums as Pillow's per-pixel loop.
+    for (int y = 0; y < ymax; ++y) {
+      const uint8_t* src = &in.pixels[size_t(y + ymin) * stride];
+      const int32_t ky = k[y];
+      for (size_t xc = 0; xc < stride; ++xc) acc[xc] += int32_t(src[xc]) * ky;
     }
+    uint8_t* dst = &o.pixels[size_t(yy) * stride];
+    for (size_t xc = 0; xc < stride; ++xc) dst[xc] = clip8(acc[xc]);
   }
   return o;
 }
