@@ -198,3 +198,23 @@ TEST(PreprocessRobust, CmykJpegBecomesRgbLikePillow) {
   EXPECT_EQ(int(img.pixels[1]), 100);  // 200 - round(127*200/255)
   EXPECT_EQ(int(img.pixels[2]), 200);  // 200 - 0
 }
+
+TEST(PreprocessRobust, PalettePngAndSixteenBitColourLikePillow) {
+  const std::string seeds = std::string(CODEBIND_SOURCE_DIR) + "/fuzz/seeds/image/";
+  // 4x4, 2-bit palette: each row holds indices 0,1,2,3; tRNS gives alpha 0 and 128 to 0 and 1.
+  cb::Image p = cb::decode_image(seeds + "palette2.png");
+  ASSERT_EQ(p.channels, 4);
+  EXPECT_EQ(int(p.pixels[3]), 0);
+  EXPECT_EQ(int(p.pixels[7]), 128);
+  cb::Image rgb = cb::to_rgb8(p);  // alpha dropped, no compositing
+  const std::vector<uint8_t> row = {255, 0, 0, 0, 255, 0, 0, 0, 255, 9, 9, 9};
+  EXPECT_EQ(std::vector<uint8_t>(rgb.pixels.begin(), rgb.pixels.begin() + 12), row);
+  // 16-bit RGB: samples are big-endian byte pairs 0,1 | 2,3 | ...; Pillow keeps the high byte.
+  cb::Image c16 = cb::decode_image(seeds + "rgb16.png", /*keep16=*/true);
+  ASSERT_EQ(c16.bits, 16);
+  EXPECT_EQ(c16.pixels16[0], 0x0001);
+  EXPECT_EQ(c16.pixels16[1], 0x0203);
+  cb::Image c8 = cb::decode_image(seeds + "rgb16.png");
+  ASSERT_EQ(c8.bits, 8);
+  EXPECT_EQ(int(c8.pixels[1]), 2);
+}
