@@ -164,6 +164,37 @@ ImageBindConfig ImageBindConfig::huge() {
   return cfg;
 }
 
+ImageBindConfig ImageBindConfig::tiny() {
+  ImageBindConfig cfg = huge();
+  cfg.out_dim = 16;
+  for (auto& [m, c] : cfg.modalities) {
+    c.embed_dim = 16;
+    c.num_blocks = 2;
+    c.num_heads = 2;
+    c.mlp_hidden = 64;
+  }
+  ModalityConfig& v = cfg.modalities[Modality::Vision];
+  v.kernel = v.stride = {2, 8, 8};
+  v.input_shape = {3, 32, 32};
+  v.patch_grid = {1, 4, 4};
+  v.num_patches = 16;
+  v.num_tokens = 17;
+  for (Modality m : {Modality::Depth, Modality::Thermal}) {
+    ModalityConfig& c = cfg.modalities[m];
+    c.kernel = c.stride = {8, 8};
+    c.input_shape = {1, 32, 32};
+    c.patch_grid = {4, 4};
+    c.num_patches = 16;
+    c.num_tokens = 17;
+  }
+  ModalityConfig& i = cfg.modalities[Modality::Imu];
+  i.input_shape = {6, 200};
+  i.patch_grid = {25};
+  i.num_patches = 25;
+  i.num_tokens = 26;
+  return cfg;
+}
+
 // ---- JSON -------------------------------------------------------------------------------------
 
 namespace {
