@@ -76,6 +76,14 @@ ImageBindModel::ImageBindModel(const ImageBindConfig& cfg, std::vector<Modality>
   }
 }
 
+ImageBindModel::ImageBindModel(const ImageBindConfig& cfg, std::vector<Modality> which)
+    : cfg_(cfg), which_(std::move(which)) {
+  if (which_.empty())
+    for (const auto& [m, c] : cfg_.modalities) which_.push_back(m);
+  for (Modality m : which_) cfg_.at(m);  // InputError for a tower the config lacks
+  gen_ = at::make_generator<at::CPUGeneratorImpl>(0x9E3779B97F4A7C15ULL);
+}
+
 bool ImageBindModel::has(Modality m) const {
   return std::find(which_.begin(), which_.end(), m) != which_.end();
 }

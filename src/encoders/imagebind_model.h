@@ -43,6 +43,8 @@ class ImageBindModel {
   // Builds the towers of `which` (all of cfg's modalities when empty) with random weights
   // initialised like the reference constructors (seeded, fp32, CPU).
   ImageBindModel(const ImageBindConfig& cfg, std::vector<Modality> which, uint64_t seed);
+  // Same towers with NO tensors allocated: for load() (no wasted random Huge init).
+  ImageBindModel(const ImageBindConfig& cfg, std::vector<Modality> which);
 
   std::map<std::string, at::Tensor> params;  // state-dict name → tensor
 
