@@ -124,8 +124,10 @@ void ImageBindModel::load_impl(const std::vector<std::string>& keys,
     std::string msg = fmt::format("{}: weights do not match the model config:", where);
     auto list = [&](const char* what, const std::vector<std::string>& v) {
       if (v.empty()) return;
+      constexpr size_t kShow = 12;  // keep the line readable for a wholly wrong config
       msg += fmt::format(" {} {} [", v.size(), what);
-      for (size_t i = 0; i < v.size(); ++i) msg += (i ? "; " : "") + v[i];
+      for (size_t i = 0; i < v.size() && i < kShow; ++i) msg += (i ? "; " : "") + v[i];
+      if (v.size() > kShow) msg += fmt::format("; … {} more", v.size() - kShow);
       msg += "]";
     };
     list("missing", missing);
