@@ -1,0 +1,225 @@
+// cmd_embed.cpp — `codebind embed`: ImageBind embeddings of files, tensors or texts, written as
+// one safetensors file (one row per input, input names in the metadata). Only the requested
+// modality's tower is read from the weights (memory-mapped). See docs/cli/embed.md.
+#include <filesystem>
+#include <fmt/ranges.h>
+
+#include <fstream>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "encoders/imagebind_model.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
+#include "preprocess/audio.h"
+#include "preprocess/depth_imu.h"
+#include "preprocess/image_transform.h"
+#include "preprocess/tokenizer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using cb::Modality;
+
+struct EmbedOptions {
+  std::string weights, config, modality, out = "embeddings.safetensors", device = "cpu", dtype = "fp32", vocab;
+  std::vector<std::string> inputs, texts;
+  int64_t batch = 8;
+  bool batched = false;
+};
+
+struct Item {
+  std::string name;
+  at::Tensor x;  // one sample in the model's layout without the batch dim
+};
+
+std::string lower_ext(const std::string& path) {
+  std::string e = fs::path(path).extension().string();
+  for (auto& ch : e) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return e;
+}
+
+// A tensor given directly (npy/safetensors): the sample layout, optionally with a clip axis.
+void check_sample(const cb::ModalityConfig& mc, const at::Tensor& t, const std::string& name) {
+  const int64_t r = static_cast<int64_t>(mc.input_shape.size());
+  const int64_t extra = mc.stem_kind == cb::StemKind::Conv3d ? 2 : 1;  // video: (S,3,T,H,W)
+  CB_CHECK_INPUT(t.dim() == r || t.dim() == r + extra,
+                 "{}: a {} input must have {} dims (one sample, e.g. [{}]) or {} (with a clip axis), found {}", name,
+                 mc.name(), r, fmt::join(mc.input_shape, ","), r + extra, t.dim());
+}
+
+// Raw files → model tensors through the preprocessing pipeline; tensors pass through.
+std::vector<Item> read_inputs(const EmbedOptions& o, const cb::ModalityConfig& mc) {
+  std::vector<Item> items;
+  const Modality m = mc.modality;
+  if (m == Modality::Text) {
+    CB_CHECK_INPUT(o.inputs.empty() || o.texts.empty(), "embed: give texts with --text or id tensors, not both");
+    if (!o.texts.empty()) {
+      cb::BpeTokenizer tok(o.vocab.empty() ? cb::default_vocab_path() : o.vocab);
+      at::Tensor ids = tok.tokenize(o.texts, mc.context_length);  // (N, 77)
+      for (size_t i = 0; i < o.texts.size(); ++i) items.push_back({o.texts[i], ids[static_cast<int64_t>(i)]});
+      return items;
+    }
+  } else {
+    CB_CHECK_INPUT(o.texts.empty(), "embed: --text is only for --modality text");
+  }
+  CB_CHECK_INPUT(!o.inputs.empty(), "embed: no inputs (give files{})", m == Modality::Text ? " or --text" : "");
+  const int size = mc.input_shape.size() >= 3 ? static_cast<int>(mc.input_shape.back()) : 224;
+  for (const std::string& path : o.inputs) {
+    CB_CHECK_INPUT(fs::exists(path), "{}: no such file", path);
+    const std::string ext = lower_ext(path);
+    if (ext == ".safetensors") {
+      cb::SafetensorsFile f(path);
+      for (const auto& k : f.keys()) {
+        at::Tensor t = f.get(k);
+        if (o.batched) {
+          CB_CHECK_INPUT(t.dim() >= 1, "{}:{}: --batched needs a leading batch axis", path, k);
+          for (int64_t i = 0; i < t.size(0); ++i) {
+            check_sample(mc, t[i], path + ":" + k);
+            items.push_back({fmt::format("{}:{}[{}]", path, k, i), t[i]});
+          }
+        } else {
+          check_sample(mc, t, path + ":" + k);
+          items.push_back({path + ":" + k, t});
+        }
+      }
+      continue;
+    }
+    at::Tensor x;
+    if (ext == ".npy") {
+      at::Tensor t = cb::read_npy(path);
+      if (m == Modality::Depth && t.dim() == 2) {
+        cb::DepthConfig dc;
+        dc.size = size;
+        x = cb::depth_transform(t.to(at::kFloat), dc);  // (H, W) metres → (1, S, S)
+      } else if (m == Modality::Imu && t.dim() == 2) {
+        cb::ImuConfig ic;
+        ic.window = mc.input_shape.back();
+        x = cb::imu_window(t.to(at::kFloat), ic);  // (6, T) → (6, window)
+      } else {
+        x = t;
+      }
+    } else if (m == Modality::Vision && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) {
+      x = cb::load_and_transform_vision(path, size);  // (3, S, S)
+    } else if (m == Modality::Audio && ext == ".wav") {
+      cb::AudioClipConfig ac;
+      if (mc.input_shape.size() == 3) {
+        ac.num_mel_bins = static_cast<int>(mc.input_shape[1]);
+        ac.target_len = static_cast<int>(mc.input_shape[2]);
+      }
+      x = cb::load_and_transform_audio(path, ac);  // (S, 1, 128, 204)
+    } else if (m == Modality::Depth && ext == ".png") {
+      cb::DepthConfig dc;
+      dc.size = size;
+      x = cb::load_and_transform_depth(path, dc);
+    } else if (m == Modality::Thermal && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) {
+      cb::ThermalConfig tc;
+      tc.size = size;
+      x = cb::load_and_transform_thermal(path, tc);
+    } else {
+      cb::fail_input("{}: cannot embed a '{}' file as {} (use .npy/.safetensors tensors{})", path, ext, mc.name(),
+                     m == Modality::Vision    ? ", .png/.jpg"
+                     : m == Modality::Audio   ? ", .wav"
+                     : m == Modality::Depth   ? ", .png/.npy depth maps"
+                     : m == Modality::Thermal ? ", .png"
+                     : m == Modality::Imu     ? ", .npy (6,T)"
+                                              : "");
+    }
+    check_sample(mc, x, path);
+    items.push_back({path, x});
+  }
+  return items;
+}
+
+// Loads only the tower of `m` from a weight file.
+cb::ImageBindModel load_model(const EmbedOptions& o, Modality m) {
+  const std::string ext = lower_ext(o.weights);
+  CB_CHECK_INPUT(fs::exists(o.weights), "{}: no such weights file", o.weights);
+  CB_CHECK_INPUT(ext == ".safetensors", "{}: only .safetensors weights are readable in this build (.pth reader pending)",
+                 o.weights);
+  cb::SafetensorsFile f(o.weights);
+  cb::ImageBindConfig cfg;
+  if (!o.config.empty()) {
+    cfg = cb::ImageBindConfig::from_arg(o.config);
+  } else {
+    // A self-describing file carries the config in __metadata__.config; otherwise Huge.
+    cfg = cb::ImageBindConfig::huge();
+    for (const char* key : {"imagebind_config", "config"}) {
+      std::string meta = f.meta(key);
+      if (meta.empty()) continue;
+      try {
+        cfg = cb::ImageBindConfig::from_json(nlohmann::json::parse(meta), o.weights + " metadata '" + key + "'");
+        break;
+      } catch (const std::exception& e) {
+        spdlog::debug("{}: metadata '{}' is not an ImageBind config ({}); trying the next", o.weights, key, e.what());
+      }
+    }
+  }
+  cb::ImageBindModel model(cfg, {m});
+  model.load(f, o.weights);
+  return model;
+}
+
+int run_embed(const EmbedOptions& o) {
+  const Modality m = cb::parse_modality(o.modality, "--modality");
+  CB_CHECK_INPUT(o.batch > 0, "--batch must be positive");
+  CB_CHECK_INPUT(o.device == "cpu" || o.device == "cuda", "--device must be cpu or cuda");
+  CB_CHECK_INPUT(o.device != "cuda" || at::hasCUDA(), "--device cuda: this build/machine has no CUDA");
+  CB_CHECK_INPUT(o.dtype == "fp32" || o.dtype == "bf16", "--dtype must be fp32 or bf16");
+  cb::ImageBindModel model = load_model(o, m);
+  const cb::ModalityConfig& mc = model.config().at(m);
+  std::vector<Item> items = read_inputs(o, mc);
+  const at::Device dev = o.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  const at::ScalarType dt = o.dtype == "bf16" ? at::kBFloat16 : at::kFloat;
+  if (dev != at::Device(at::kCPU) || dt != at::kFloat) model.to(dev, dt);
+
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> rows(items.size());
+  cb::ProgressBar bar("embed " + mc.name(), static_cast<int64_t>(items.size()));
+  size_t i = 0;
+  while (i < items.size()) {
+    // A batch = consecutive items of the same shape (clip counts may differ between files).
+    size_t j = i + 1;
+    while (j < items.size() && static_cast<int64_t>(j - i) < o.batch && items[j].x.sizes() == items[i].x.sizes()) ++j;
+    std::vector<at::Tensor> xs;
+    for (size_t k = i; k < j; ++k) xs.push_back(items[k].x);
+    at::Tensor x = at::stack(xs).to(dev);
+    if (at::isFloatingType(x.scalar_type())) x = x.to(dt);
+    at::Tensor e = model.embed(m, x).to(at::kCPU, at::kFloat);  // (n, out)
+    for (size_t k = i; k < j; ++k) rows[k] = e[static_cast<int64_t>(k - i)];
+    bar.tick(static_cast<int64_t>(j - i));
+    i = j;
+  }
+  bar.finish();
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& it : items) names.push_back(it.name);
+  std::map<std::string, std::string> meta = {{"modality", mc.name()},
+                                             {"inputs", names.dump()},
+                                             {"weights", o.weights},
+                                             {"dtype", o.dtype},
+                                             {"config", model.config().to_json().dump()}};
+  cb::save_safetensors(o.out, {{"embeddings", at::stack(rows)}}, meta);
+  fmt::print("wrote {} {} embeddings ({}-d) to {}\n", items.size(), mc.name(), model.config().out_dim, o.out);
+  return 0;
+}
+
+cb::cli::Runner setup_embed(CLI::App* app) {
+  auto o = std::make_shared<EmbedOptions>();
+  app->add_option("--weights", o->weights, "ImageBind weights (.safetensors)")->required();
+  app->add_option("--config", o->config, "'huge' or a config JSON (default: the file's metadata, else huge)");
+  app->add_option("--modality", o->modality, "vision|text|audio|depth|thermal|imu")->required();
+  app->add_option("--out", o->out, "output safetensors (default embeddings.safetensors)");
+  app->add_option("--text", o->texts, "a text to embed (repeatable; --modality text)");
+  app->add_option("--vocab", o->vocab, "CLIP BPE vocabulary (default: $CODEBIND_BPE_VOCAB or the bundled copy)");
+  app->add_option("--batch", o->batch, "items per forward pass (default 8)");
+  app->add_option("--device", o->device, "cpu|cuda (default cpu)");
+  app->add_option("--dtype", o->dtype, "fp32|bf16 (default fp32)");
+  app->add_flag("--batched", o->batched, "tensors in .safetensors inputs have a leading batch axis");
+  app->add_option("inputs", o->inputs, "files: images, .wav, depth/thermal .png, .npy or .safetensors tensors");
+  return [o]() { return run_embed(*o); };
+}
+
+CB_REGISTER_COMMAND("embed", "ImageBind embeddings of files, tensors or texts", setup_embed);
+
+}  // namespace
