@@ -230,3 +230,25 @@ TEST(Pth, MalformedInputsGiveInputErrors) {
   expect_input_error(write(d, "legacy.pth", std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14)),
                      "legacy");
 }
+
+TEST(PthConvert, CliWritesSelfDescribingSafetensors) {
+  CB_REQUIRE_FIXTURES();
+  TempDir d;
+  std::string in = cb::test::fixtures_dir() + "/imagebind/weights.pth";
+  std::string cfg = write(d, "cfg.json", "{\"a\": [1, 2]}");
+  std::string out = d.file("out.safetensors");
+  ASSERT_EQ(cb::test::run_codebind("convert " + in + " " + out + " --config " + cfg + " --dtype bf16"), 0);
+  cb::WeightFile src(in), dst(out);
+  EXPECT_EQ(dst.meta("config"), "{\"a\":[1,2]}");
+  auto keys = src.keys();
+  ASSERT_EQ(dst.keys().size(), keys.size());
+  for (const auto& k : keys) {
+    at::Tensor a = src.get(k).to(at::kBFloat16), b = dst.get(k);
+    ASSERT_EQ(b.scalar_type(), at::kBFloat16) << k;
+    ASSERT_TRUE(at::equal(a, b)) << k;
+  }
+  // Bad input: exit code 2, no output file.
+  std::string bad = write(d, "bad.pth", "PK\x03\x04 truncated");
+  EXPECT_EQ(cb::test::run_codebind("convert " + bad + " " + d.file("x.safetensors")), 2);
+  EXPECT_FALSE(std::filesystem::exists(d.file("x.safetensors")));
+}
