@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "data/manifest.h"
+#include "data/samples.h"
 #include "data/sensor_suite.h"
 
 namespace {
@@ -25,7 +26,17 @@ cb::cli::Runner setup_data(CLI::App* app) {
   chk->add_option("dir", *dir, "dataset folder")->required();
   chk->add_flag("--probe", *probe, "also train linear probes on raw features (class and private factors)");
 
+  auto sdir = std::make_shared<std::string>();
+  auto sout = std::make_shared<std::string>();
+  auto* smp = app->add_subcommand("samples", "render sample pictures of a dataset (vision grid, spectrograms, IMU traces)");
+  smp->add_option("dir", *sdir, "dataset folder")->required();
+  smp->add_option("--out", *sout, "output folder for the PNG files")->required();
+
   return [=]() -> int {
+    if (smp->parsed()) {
+      for (const auto& f : cb::data::render_samples(cb::data::Manifest::load(*sdir), *sout)) fmt::print("{}\n", f);
+      return 0;
+    }
     if (gen->parsed()) {
       if (opt->threads > 0) cb::configure_threads(opt->threads);
       cb::data::SuiteStats st = cb::data::generate_sensor_suite(*opt);

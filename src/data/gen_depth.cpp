@@ -32,7 +32,7 @@ class DepthGenerator : public ModalityGenerator {
   const char* modality() const override { return "depth"; }
   const char* extension() const override { return "npy"; }
 
-  GenResult make(int label, SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t, SuiteRng& rng, const std::string& path) const override {
     const FontEntry& font = rng.pick(fonts_);
     const double dist = rng.uniform(cfg_lo(distance_), cfg_hi(distance_));
     const double tilt = rng.uniform(cfg_lo(tilt_), cfg_hi(tilt_));

@@ -67,7 +67,7 @@ class VisionGenerator : public ModalityGenerator {
   const char* extension() const override { return "png"; }
   const std::vector<FontEntry>& fonts() const { return fonts_; }
 
-  GenResult make(int label, SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t, SuiteRng& rng, const std::string& path) const override {
     const FontEntry& font = rng.pick(fonts_);
     const int hb = static_cast<int>(rng.index(static_cast<int64_t>(hue_names_.size())));
     const double hue = (hb + 0.5 + rng.uniform(-hue_jitter_, hue_jitter_)) * 360.0 / hue_names_.size();

@@ -1,5 +1,6 @@
-// media_local.h — TEMPORARY small PNG/WAV writers and readers for the data module, used only
-// until io/image_io.h and io/wav.h (branch `pre`) are merged; then these forward to them.
+// media_local.h — the data module's view of the shared image/WAV readers and writers
+// (io/image_parse.h, io/wav.h): plain float buffers for the generator, `data check` and the
+// ItemDecoders, so all of them decode files the same way.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -80,7 +80,7 @@ at::Tensor read_item_tensor(const Item& it, int* sample_rate) {
         CB_CHECK_INPUT(ext == ".wav", "{}: expected a WAV file", where);
         DecodedAudio a = read_audio_any(it.file);
         const int64_t frames = static_cast<int64_t>(a.data.size()) / a.channels;
-        t = at::from_blob(a.data.data(), {frames, a.channels}, at::kFloat).t().contiguous();  // (C, T)
+        t = at::from_blob(a.data.data(), {frames, a.channels}, at::kFloat).t().clone();  // (C, T), owns its memory
         if (sample_rate) *sample_rate = a.sample_rate;
         break;
       }

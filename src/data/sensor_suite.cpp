@@ -132,6 +132,12 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
       }
     }
   }
+  for (size_t g = 0; g < gens.size(); ++g) {
+    std::vector<PlanItem> plan;
+    for (const auto& j : jobs)
+      if (j.gen == g) plan.push_back({j.label, mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index))});
+    gens[g]->prepare(plan);
+  }
   fs::create_directories(opt.out_dir);
   for (const auto& j : jobs)
     if (!j.rel.empty()) fs::create_directories((fs::path(opt.out_dir) / j.rel).parent_path());
@@ -152,7 +158,7 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
       const Job& j = jobs[exec[k]];
       SuiteRng rng(mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index)));
       try {
-        results[exec[k]] = gens[j.gen]->make(j.label, rng, j.rel.empty() ? "" : (fs::path(opt.out_dir) / j.rel).string());
+        results[exec[k]] = gens[j.gen]->make(j.label, j.index, rng, j.rel.empty() ? "" : (fs::path(opt.out_dir) / j.rel).string());
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(err_mu);
         if (!failed.exchange(true)) first_error = fmt::format("{}: {}", j.id, e.what());

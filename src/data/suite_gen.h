@@ -6,10 +6,17 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "data/suite_rng.h"
 
 namespace cb::data {
+
+// One planned item of a modality, in plan order (index = position).
+struct PlanItem {
+  int label;
+  uint64_t seed;  // the item's generator seed
+};
 
 struct GenResult {
   nlohmann::json attrs = nlohmann::json::object();
@@ -21,8 +28,12 @@ class ModalityGenerator {
   virtual ~ModalityGenerator() = default;
   virtual const char* modality() const = 0;
   virtual const char* extension() const = 0;  // "png", "wav", "npy", "" (inline text)
-  // Renders class `label` (0–9) to `path` (absolute; "" for text). Thread-safe.
-  virtual GenResult make(int label, SuiteRng& rng, const std::string& path) const = 0;
+  // Called once with the whole plan of this modality before any make() (e.g. to start
+  // serial work such as speech synthesis in the background).
+  virtual void prepare(const std::vector<PlanItem>& plan) { (void)plan; }
+  // Renders class `label` (0–9) of plan item `index` to `path` (absolute; "" for text), with
+  // `rng` seeded from the item's seed. Thread-safe.
+  virtual GenResult make(int label, int64_t index, SuiteRng& rng, const std::string& path) const = 0;
   // Relative cost, used only to order work so the progress bar is smooth.
   virtual double cost() const { return 1.0; }
 };
