@@ -196,3 +196,40 @@ TEST(EvalReport, MetricsJsonReportAndJsonl) {
 
 }  // namespace
 }  // namespace cb::eval
+
+#include "eval/raster.h"
+#include "eval/report_plots.h"
+
+namespace cb::eval {
+namespace {
+
+TEST(EvalReportPlots, WritesTheStandardPlots) {
+  test::TempDir dir;
+  EmbeddingSet test = make_set("test", 30, 6);
+  {
+    std::ofstream f(dir.file("metrics.jsonl"));
+    for (int s = 0; s < 5; ++s) f << json{{"step", s}, {"loss/total", 2.0 / (s + 1)}, {"lr", 0.1}}.dump() << "\n";
+  }
+  ReportPlotOptions o;
+  o.max_points = 20;
+  auto plots = write_report_plots(dir.str(), test, dir.file("metrics.jsonl"), o);
+  const std::vector<std::string> expected = {
+      "plots/curves.png",          "plots/codebook_shared.png",  "plots/codebook_specific_audio.png",
+      "plots/codebook_specific_vision.png", "plots/audio_shared_class.png", "plots/audio_shared_attr.png",
+      "plots/audio_specific_class.png",     "plots/audio_specific_attr.png", "plots/text_shared_class.png",
+      "plots/vision_shared_class.png",      "plots/vision_shared_attr.png",  "plots/vision_specific_class.png",
+      "plots/vision_specific_attr.png"};
+  EXPECT_EQ(plots, expected);
+  for (const auto& p : plots) EXPECT_EQ(read_png(dir.file(p)).width, 800) << p;
+  // Same inputs → byte-identical files.
+  test::TempDir dir2;
+  write_report_plots(dir2.str(), test, dir.file("metrics.jsonl"), o);
+  for (const auto& p : plots) {
+    std::ifstream a(dir.file(p), std::ios::binary), b(dir2.file(p), std::ios::binary);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(a)), {}), std::string((std::istreambuf_iterator<char>(b)), {}))
+        << p;
+  }
+}
+
+}  // namespace
+}  // namespace cb::eval
