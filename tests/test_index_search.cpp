@@ -10,11 +10,11 @@
 
 namespace cb::index {
 namespace {
-using test::decode_ref;
-using test::expect_topk;
-using test::normalised;
-using test::random_codebook;
-using test::random_items;
+using itest::decode_ref;
+using itest::expect_topk;
+using itest::normalised;
+using itest::random_codebook;
+using itest::random_items;
 
 std::vector<Kernel> kernels() {
   std::vector<Kernel> k = {Kernel::Scalar};

@@ -15,7 +15,7 @@
 #include "index/local_quant_TEMP.h"
 #include "index/search.h"
 
-namespace cb::index::test {
+namespace cb::index::itest {
 
 inline Codebook random_codebook(uint32_t rows, uint32_t dim, uint64_t seed) {
   std::mt19937_64 g(seed);
@@ -125,4 +125,4 @@ inline std::vector<double> normalised(const float* q, int64_t d) {
   return v;
 }
 
-}  // namespace cb::index::test
+}  // namespace cb::index::itest
