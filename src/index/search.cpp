@@ -18,7 +18,20 @@
 namespace cb::index {
 namespace {
 
-constexpr int64_t kBlock = 256;  // items per kernel call: acc = kBlock × L floats (8–16 KB)
+int64_t block_items() {
+  static const int64_t b = [] {
+    const char* e = std::getenv("CODEBIND_INDEX_BLOCK");
+    return e ? std::max<int64_t>(16, std::atoll(e)) : int64_t(256);
+  }();
+  return b;
+}
+bool avx2_16() {
+  static const bool b = [] {
+    const char* e = std::getenv("CODEBIND_INDEX_LANES");
+    return e && std::string(e) == "16";
+  }();
+  return b;
+}
 
 // Better = higher score, then lower row (deterministic ties).
 inline bool better(const Hit& a, const Hit& b) { return a.score > b.score || (a.score == b.score && a.row < b.row); }
@@ -41,12 +54,17 @@ struct TopK {
   bool would_take(float s) const { return static_cast<int>(h.size()) < k || s >= h.front().score; }
 };
 
-int lanes_of(Kernel k) { return k == Kernel::Avx512 ? 16 : 8; }
+int lanes_of(Kernel k) { return k == Kernel::Avx512 || (k == Kernel::Avx2 && avx2_16()) ? 16 : 8; }
 
 void run_kernel(Kernel k, const detail::ScanArgs& a, int64_t r0, int64_t nb, float* acc) {
   switch (k) {
     case Kernel::Avx512: detail::scan_avx512(a, r0, nb, acc); return;
-    case Kernel::Avx2: detail::scan_avx2(a, r0, nb, acc); return;
+    case Kernel::Avx2:
+      if (avx2_16())
+        detail::scan_avx2_16(a, r0, nb, acc);
+      else
+        detail::scan_avx2(a, r0, nb, acc);
+      return;
     default: detail::scan_scalar(a, r0, nb, acc); return;
   }
 }
@@ -133,6 +151,7 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
   args.T = T;
 
   // Database parts, one per thread, aligned to blocks.
+  const int64_t kBlock = block_items();
   const int64_t nblocks = (N + kBlock - 1) / kBlock;
   const int64_t P = std::max<int64_t>(1, std::min<int64_t>(thread_count(), nblocks));
   std::vector<std::vector<Hit>> out(nq);
@@ -143,7 +162,9 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
     if (concat) fill_table(qb.narrow(1, half, half).contiguous(), *spec, m, L, T + size_t(m) * args.K * L);
     std::vector<std::vector<TopK>> heaps(P, std::vector<TopK>(nl));
     at::parallel_for(0, P, 1, [&](int64_t pb, int64_t pe) {
-      alignas(64) float acc[kBlock * 16];
+      thread_local std::vector<float> acc_buf;
+      acc_buf.resize(kBlock * 16 + 16);
+      float* acc = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(acc_buf.data()) + 63) & ~uintptr_t(63));
       for (int64_t p = pb; p < pe; ++p) {
         auto& hp = heaps[p];
         for (auto& h : hp) h.k = cand;
