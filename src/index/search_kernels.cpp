@@ -99,10 +99,6 @@ __attribute__((target("avx2,fma"))) void scan_avx2(const ScanArgs& a, int64_t r0
   scan_block<8, v8f>(a, r0, nb, acc);
 }
 
-__attribute__((target("avx2,fma"))) void scan_avx2_16(const ScanArgs& a, int64_t r0, int64_t nb, float* acc) {
-  scan_block<16, v16f>(a, r0, nb, acc);
-}
-
 __attribute__((target("avx512f"))) void scan_avx512(const ScanArgs& a, int64_t r0, int64_t nb, float* acc) {
   scan_block<16, v16f>(a, r0, nb, acc);
 }

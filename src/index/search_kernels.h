@@ -22,7 +22,6 @@ struct ScanArgs {
 // acc (nb, L), 64-byte aligned: acc[i][l] = Σ_j T[j][code_j(row r0+i)][l] (+ specific part).
 void scan_scalar(const ScanArgs& a, int64_t r0, int64_t nb, float* acc);  // L = 8
 void scan_avx2(const ScanArgs& a, int64_t r0, int64_t nb, float* acc);    // L = 8
-void scan_avx2_16(const ScanArgs& a, int64_t r0, int64_t nb, float* acc);  // L = 16 (2 ymm)
 void scan_avx512(const ScanArgs& a, int64_t r0, int64_t nb, float* acc);  // L = 16
 
 }  // namespace cb::index::detail
