@@ -1,0 +1,223 @@
+// codebook.cpp — see codebook.h. All state changes run under NoGradGuard; only the STE
+// output and the commitment loss carry gradients (into the input chunks).
+#include "quant/codebook.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "quant/assign.h"
+
+namespace cb {
+namespace {
+
+at::Tensor l2n(const at::Tensor& x) { return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12)); }
+
+// Every rank's rows concatenated in rank order (an all-gather built from one all-reduce).
+at::Tensor gather_rows(Communicator* comm, const at::Tensor& rows) {
+  if (!comm || comm->world_size() == 1) return rows;
+  at::Tensor sizes = at::zeros({comm->world_size()}, at::kLong);
+  sizes[comm->rank()] = rows.size(0);
+  comm->allreduce_sum(sizes);
+  auto sz = sizes.accessor<int64_t, 1>();
+  int64_t offset = 0, total = 0;
+  for (int r = 0; r < comm->world_size(); ++r) {
+    if (r < comm->rank()) offset += sz[r];
+    total += sz[r];
+  }
+  at::Tensor buf = at::zeros({total, rows.size(1)}, rows.options());
+  buf.narrow(0, offset, rows.size(0)).copy_(rows);
+  comm->allreduce_sum(buf);
+  return buf;
+}
+
+}  // namespace
+
+Codebook::Codebook(CodebookConfig cfg) : cfg_(cfg), gen_(at::detail::createCPUGenerator(cfg.seed)) {
+  CB_CHECK_INPUT(cfg_.num_codes > 0 && cfg_.code_dim > 0, "codebook: K={} c={} must be positive", cfg_.num_codes,
+                 cfg_.code_dim);
+  torch::NoGradGuard ng;
+  weight = l2n(at::randn({cfg_.num_codes, cfg_.code_dim}, gen_, at::TensorOptions().dtype(at::kFloat)));
+  cluster_size = at::zeros({cfg_.num_codes});
+  embed_avg = weight.clone();
+  embed_prob = at::zeros({cfg_.num_codes});
+}
+
+at::Tensor Codebook::normalized_weight() const { return l2n(weight); }
+
+at::Tensor Codebook::assign(const at::Tensor& unit_rows) const {
+  return argmax_cosine(unit_rows.contiguous(), normalized_weight().contiguous());
+}
+
+at::Tensor Codebook::encode(const at::Tensor& chunks) const {
+  torch::NoGradGuard ng;
+  CB_CHECK_INPUT(chunks.size(-1) == cfg_.code_dim, "codebook encode: chunk dim {} != code dim {}", chunks.size(-1),
+                 cfg_.code_dim);
+  at::Tensor rows = l2n(chunks.detach().to(at::kFloat)).reshape({-1, cfg_.code_dim});
+  auto sizes = chunks.sizes().vec();
+  sizes.pop_back();
+  return assign(rows).view(sizes);
+}
+
+at::Tensor Codebook::decode(const at::Tensor& indices) const {
+  auto sizes = indices.sizes().vec();
+  sizes.push_back(cfg_.code_dim);
+  return weight.index_select(0, indices.reshape({-1}).to(at::kLong)).view(sizes);
+}
+
+void Codebook::kmeans_init(const at::Tensor& samples_local) {
+  torch::NoGradGuard ng;
+  at::Tensor samples = gather_rows(comm_.get(), samples_local.contiguous());
+  const int64_t n = samples.size(0), K = cfg_.num_codes;
+  CB_CHECK(n > 0, "k-means: no samples");
+  at::Tensor pick = n >= K ? at::randperm(n, gen_, at::TensorOptions().dtype(at::kLong)).narrow(0, 0, K)
+                           : at::randint(0, n, {K}, gen_, at::TensorOptions().dtype(at::kLong));
+  pick = pick.to(samples.device());
+  at::Tensor means = samples.index_select(0, pick).clone();
+  at::Tensor bins;
+  for (int it = 0; it < cfg_.kmeans_iters; ++it) {
+    at::Tensor buckets = argmax_cosine(samples, means);  // max dot product
+    bins = at::bincount(buckets, {}, K);
+    at::Tensor zero = bins.eq(0);
+    at::Tensor sums = at::zeros({K, cfg_.code_dim}, samples.options()).index_add_(0, buckets, samples);
+    at::Tensor nm = l2n(sums / bins.masked_fill(zero, 1).unsqueeze(1).to(at::kFloat));
+    means = at::where(zero.unsqueeze(1), means, nm);
+  }
+  weight = means.contiguous();
+  cluster_size = bins.to(at::kFloat);
+  embed_avg = means * cluster_size.unsqueeze(1);
+  initted = true;
+}
+
+void Codebook::ema_update(const at::Tensor& unit_rows, const at::Tensor& idx) {
+  torch::NoGradGuard ng;
+  const int64_t K = cfg_.num_codes;
+  at::Tensor counts = at::bincount(idx, {}, K).to(at::kFloat);
+  // Sums accumulated in float64: the correctly rounded value, independent of summation order.
+  at::Tensor sums = at::zeros({K, cfg_.code_dim}, unit_rows.options().dtype(at::kDouble))
+                       .index_add_(0, idx, unit_rows.to(at::kDouble))
+                       .to(unit_rows.scalar_type());
+  if (comm_) {
+    comm_->allreduce_sum(counts);
+    comm_->allreduce_sum(sums);
+  }
+  const double g = cfg_.decay;
+  cluster_size.mul_(g).add_(counts, 1 - g);
+  embed_avg.mul_(g).add_(sums, 1 - g);
+  at::Tensor n = cluster_size.sum();
+  at::Tensor smoothed = (cluster_size + cfg_.eps) / (n + K * cfg_.eps) * n;
+  weight = embed_avg / smoothed.unsqueeze(1);
+}
+
+at::Tensor Codebook::update_usage(const at::Tensor& idx) {
+  torch::NoGradGuard ng;
+  at::Tensor bins = at::bincount(idx, {}, cfg_.num_codes);
+  if (comm_) comm_->allreduce_sum(bins);
+  at::Tensor total = bins.sum().to(at::kFloat);
+  at::Tensor probs = bins.to(at::kFloat) / total;
+  embed_prob.mul_(cfg_.decay).add_(probs, 1 - cfg_.decay);
+  return bins;
+}
+
+at::Tensor Codebook::reseed_alpha() const {
+  return at::exp(-(embed_prob * double(cfg_.num_codes) * 10.0) / (1 - cfg_.decay) - 1e-3);
+}
+
+void Codebook::reseed(const at::Tensor& unit_rows_local) {
+  torch::NoGradGuard ng;
+  at::Tensor rows = (comm_) ? gather_rows(comm_.get(), unit_rows_local) : unit_rows_local;
+  const int64_t n = rows.size(0), K = cfg_.num_codes;
+  at::Tensor feat;
+  if (n > K) {
+    feat = rows.index_select(0, at::randint(0, n, {K}, gen_, at::TensorOptions().dtype(at::kLong)).to(rows.device()));
+  } else {
+    at::Tensor noise = at::empty({K - n, cfg_.code_dim}).uniform_(-1.0 / K, 1.0 / K, gen_).to(rows.device());
+    feat = at::cat({rows, noise}, 0);
+  }
+  at::Tensor alpha = reseed_alpha().unsqueeze(1);
+  weight = weight * (1 - alpha) + feat * alpha;
+}
+
+CodebookOutput Codebook::forward(const at::Tensor& chunks, bool training, int64_t tokens_per_sample) {
+  CB_CHECK_INPUT(chunks.dim() == 3 && chunks.size(2) == cfg_.code_dim,
+                 "codebook: expected chunks (N0, m, {}), got {}", cfg_.code_dim, c10::str(chunks.sizes()));
+  const int64_t n0 = chunks.size(0), m = chunks.size(1), c = cfg_.code_dim;
+  CB_CHECK_INPUT(tokens_per_sample >= 1 && n0 % tokens_per_sample == 0,
+                 "codebook: {} rows are not a multiple of tokens_per_sample {}", n0, tokens_per_sample);
+  CodebookOutput out;
+  out.unit = l2n(chunks.to(at::kFloat));  // (N0, m, c), with grad
+  at::Tensor flat = out.unit.detach().reshape({n0 * m, c}).contiguous();
+  if (!initted) {
+    const int64_t B = n0 / tokens_per_sample;
+    at::Tensor cls = out.unit.detach().view({B, tokens_per_sample, m, c}).select(1, 0).reshape({B * m, c});
+    kmeans_init(cls);
+  }
+  out.indices = assign(flat);  // (N0·m)
+  at::Tensor q = weight.index_select(0, out.indices).view({n0, m, c});  // rows before any update
+  if (training) {
+    ema_update(flat, out.indices);
+    update_usage(out.indices);
+    if (cfg_.reseed) reseed(flat);
+  }
+  out.commit = cfg_.beta * (q.detach() - out.unit).pow(2).mean();
+  out.q = out.unit + (q - out.unit).detach();
+  out.indices = out.indices.view({n0, m});
+  return out;
+}
+
+CodebookUsage Codebook::usage(const at::Tensor& indices) const {
+  CodebookUsage u;
+  u.histogram = at::bincount(indices.reshape({-1}).to(at::kLong).cpu(), {}, cfg_.num_codes);
+  at::Tensor p = u.histogram.to(at::kDouble);
+  double total = p.sum().item<double>();
+  if (total > 0) {
+    p = p / total;
+    at::Tensor nz = p.masked_select(p.gt(0));
+    u.perplexity = std::exp(-(nz * nz.log()).sum().item<double>());
+  }
+  u.dead = u.histogram.eq(0).sum().item<int64_t>();
+  return u;
+}
+
+void Codebook::save(NamedTensors& out, const std::string& prefix) const {
+  out.push_back({prefix + "weight", weight});
+  out.push_back({prefix + "cluster_size", cluster_size});
+  out.push_back({prefix + "embed_avg", embed_avg});
+  out.push_back({prefix + "embed_prob", embed_prob});
+  out.push_back({prefix + "initted", at::tensor(uint8_t(initted ? 1 : 0))});
+}
+
+void Codebook::load_state(const std::map<std::string, at::Tensor>& t, const std::string& prefix) {
+  auto get = [&](const std::string& k, at::IntArrayRef shape) {
+    auto it = t.find(prefix + k);
+    if (it == t.end()) fail_input("quantiser state: missing tensor '{}{}'", prefix, k);
+    CB_CHECK_INPUT(it->second.sizes() == shape, "quantiser state: '{}{}' has shape {}, expected {}", prefix, k,
+                   c10::str(it->second.sizes()), c10::str(shape));
+    return it->second.to(at::kFloat).clone();
+  };
+  const int64_t K = cfg_.num_codes, c = cfg_.code_dim;
+  weight = get("weight", {K, c});
+  cluster_size = get("cluster_size", {K});
+  embed_avg = get("embed_avg", {K, c});
+  embed_prob = get("embed_prob", {K});
+  auto it = t.find(prefix + "initted");
+  initted = it == t.end() ? true : it->second.item<double>() != 0;
+}
+
+void Codebook::load(const SafetensorsFile& f, const std::string& prefix) {
+  std::map<std::string, at::Tensor> t;
+  for (const char* k : {"weight", "cluster_size", "embed_avg", "embed_prob", "initted"})
+    if (f.has(prefix + k)) t[prefix + k] = f.get(prefix + k);
+  load_state(t, prefix);
+}
+
+void Codebook::to(const at::Device& device) {
+  weight = weight.to(device);
+  cluster_size = cluster_size.to(device);
+  embed_avg = embed_avg.to(device);
+  embed_prob = embed_prob.to(device);
+}
+
+}  // namespace cb
