@@ -1,0 +1,54 @@
+// tokenizer.h — the CLIP byte-level BPE tokenizer used by ImageBind's text encoder
+// (spec imagebind.md §1.3, §4.4): text cleaning, Unicode pre-tokenisation, BPE merges and
+// the (N, 77) int64 id layout [SOT] + ids[:75] + [EOT] + zero padding.
+#pragma once
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cb {
+
+constexpr int64_t kClipSotId = 49406;      // <|startoftext|>
+constexpr int64_t kClipEotId = 49407;      // <|endoftext|>
+constexpr int64_t kClipVocabSize = 49408;
+constexpr int64_t kClipContext = 77;
+
+// Path of the BPE merges file: $CODEBIND_BPE_VOCAB if set, else the repository copy
+// assets/bpe_simple_vocab_16e6.txt.gz.
+std::string default_vocab_path();
+
+// Text cleaning as the reference does it minus ftfy's heuristic mojibake repair:
+// deterministic ftfy sub-fixes (see tokenizer_clean.cpp), html unescape twice, strip,
+// collapse Unicode whitespace runs, strip, Unicode lower-case. UTF-8 in, UTF-8 out.
+std::string clip_clean_text(const std::string& text);
+
+class BpeTokenizer {
+ public:
+  // Reads the gzip merges file; InputError naming the file when missing or malformed.
+  explicit BpeTokenizer(const std::string& vocab_gz_path = default_vocab_path());
+
+  // BPE ids of one string (no SOT/EOT, no truncation).
+  std::vector<int64_t> encode(const std::string& text) const;
+
+  // (N, context) int64: [SOT] + encode(t)[:context-2] + [EOT], zero padded.
+  at::Tensor tokenize(const std::vector<std::string>& texts, int64_t context = kClipContext) const;
+
+  // The text head pools position argmax(ids) (first maximum), normally the EOT.
+  static int64_t eot_index(const at::Tensor& ids_row);
+
+  int64_t vocab_size() const { return static_cast<int64_t>(id_to_token_.size()); }
+
+ private:
+  std::vector<std::string> bpe(const std::string& token) const;  // byte-mapped UTF-8 in
+
+  std::unordered_map<std::string, int64_t> encoder_;     // token string → id
+  std::vector<std::string> id_to_token_;
+  std::unordered_map<std::string, int> merge_rank_;      // "a\x01b" → rank
+  std::string byte_char_[256];                           // byte → UTF-8 of its unicode char
+  mutable std::unordered_map<std::string, std::vector<std::string>> cache_;
+};
+
+}  // namespace cb
