@@ -48,7 +48,6 @@ class BpeTokenizer {
   std::vector<std::string> id_to_token_;
   std::unordered_map<std::string, int> merge_rank_;      // "a\x01b" → rank
   std::string byte_char_[256];                           // byte → UTF-8 of its unicode char
-  mutable std::unordered_map<std::string, std::vector<std::string>> cache_;
 };
 
 }  // namespace cb

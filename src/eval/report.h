@@ -1,0 +1,53 @@
+// report.h — writing evaluation results: metrics.json (atomic), the Markdown report, and
+// reading the trainer's per-step JSONL metrics into curves for plots.
+#pragma once
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cb::eval {
+
+// Pretty-printed JSON written atomically (temp file + rename).
+void write_metrics_json(const std::string& path, const nlohmann::json& metrics);
+// Reads a JSON file; InputError naming the file when missing or malformed.
+nlohmann::json read_metrics_json(const std::string& path);
+
+// One row of a flattened metrics object: "zero_shot/imu/top1" → value.
+struct MetricLeaf {
+  std::string section, subject, metric;  // e.g. "zero_shot", "imu", "top1"
+  double value;
+};
+// Flattens numeric leaves: section / subject / metric path (deeper levels are joined into
+// `metric` with '/'). Non-numeric leaves are skipped. Order: JSON object order (sorted keys).
+std::vector<MetricLeaf> flatten_metrics(const nlohmann::json& metrics);
+
+// True when the metric is a fraction to display in percent (top-k, recall, mAP, accuracy,
+// precision@k, overlap); false for R², perplexity, counts.
+bool is_fraction_metric(const std::string& metric);
+
+struct ReportInputs {
+  std::string title = "CodeBind evaluation";
+  std::string command;                 // the command line that produced it
+  nlohmann::json codebind;             // metrics.json of the CodeBind run
+  nlohmann::json baseline;             // metrics.json of the baseline (may be null)
+  std::vector<std::string> plots;      // relative PNG paths to embed
+  std::vector<std::string> notes;      // free lines appended at the end
+};
+// The Markdown report (comparison table via compare_runs when a baseline is given, else a
+// single-column table), with images embedded as ![](path).
+std::string render_report(const ReportInputs& in);
+void write_report(const std::string& path, const ReportInputs& in);  // atomic
+
+// Per-step metrics JSONL (one object per line, e.g. {"step":10,"epoch":0,"loss/total":1.2}).
+// Lines that are empty are skipped; a malformed line throws InputError "FILE:LINE: …".
+std::vector<nlohmann::json> read_jsonl(const std::string& path);
+
+// Curves: for each numeric key except `x_key`, the (x, y) points of the rows that have both.
+struct Curve {
+  std::vector<double> x, y;
+};
+std::map<std::string, Curve> curves_from_jsonl(const std::vector<nlohmann::json>& rows,
+                                               const std::string& x_key = "step");
+
+}  // namespace cb::eval
