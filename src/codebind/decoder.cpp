@@ -89,7 +89,7 @@ torch::Tensor reconstruction_target(const torch::Tensor& x, const DecoderGeometr
   auto out = g.output_shape();
   namespace F = torch::nn::functional;
   if (out.size() == 2) {
-    auto xi = x.dim() == 5 ? x.mean(2) : x;  // (B, C, H, W)
+    auto xi = x.dim() == 5 ? x.mean(2) : x.dim() == 3 ? x.unsqueeze(2) : x;  // (B, C, H, W); 1-D signals (B, C, 1, T)
     return F::interpolate(xi, F::InterpolateFuncOptions().size(std::vector<int64_t>{out[0], out[1]})
                                   .mode(torch::kBilinear).align_corners(false));
   }
