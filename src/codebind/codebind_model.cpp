@@ -67,10 +67,10 @@ void CodeBindModel::build_new_modules() {
                      mc.num_blocks, modality_name(m));
       lora_.emplace(m, LoraAdapters::create(mc, cfg_.lora_rank, blocks, LoraMode::All, cfg_.seed + 17));
     }
-  quant_ = std::make_unique<MultimodalQuantiser>(quantiser_config_for(cfg_), cfg_.seed);
+  quant_ = std::make_unique<Quantiser>(cfg_, cfg_.seed + 29);
 }
 
-Encoded CodeBindModel::encode(Modality m, const at::Tensor& input, bool cls_only) const {
+Encoded CodeBindModel::encode(Modality m, const at::Tensor& input, bool cls_only) {
   Encoded out;
   auto tok = bridge_.tokens(m, input);  // (N, L, D)
   if (m == Modality::Text) {
@@ -180,5 +180,9 @@ std::unique_ptr<CodeBindModel> CodeBindModel::load(const std::string& path) {
   m->quant_->after_load();
   return m;
 }
+
+at::Tensor CodeBindModel::shared_codebook() const { return quant_->shared_codebook(); }
+
+void CodeBindModel::after_restore() { quant_->after_load(); }
 
 }  // namespace cb

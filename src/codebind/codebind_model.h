@@ -20,10 +20,14 @@
 #include "encoders/imagebind_model.h"
 #include "encoders/lora.h"
 #include "io/safetensors.h"
-#include "quant/multimodal_quantiser.h"
+#include "codebind/mvq_fallback.h"
 #include "train/train_config.h"
 
 namespace cb {
+
+// The quantiser behind the model (see mvq_fallback.h: stands in until quant/ lands).
+using Quantiser = FallbackQuantiser;
+using QuantOutput = MvqOutput;
 
 // One modality's encoder outputs, before quantisation.
 struct Encoded {
@@ -44,13 +48,13 @@ class CodeBindModel {
   const TrainConfig& config() const { return cfg_; }
   const ImageBindConfig& bridge_config() const { return ib_cfg_; }
   ImageBindModel& bridge() { return bridge_; }
-  MultimodalQuantiser& quantiser() { return *quant_; }
+  Quantiser& quantiser() { return *quant_; }
   bool has_decoder(Modality m) const { return decoders_.count(m) > 0; }
   ReconDecoder& decoder(Modality m) { return decoders_.at(m); }
   int64_t specific_dim() const { return cfg_.specific_dim; }
 
   // Encoder stage (spec §4). `cls_only` keeps just token 0 (inference).
-  Encoded encode(Modality m, const at::Tensor& input, bool cls_only = false) const;
+  Encoded encode(Modality m, const at::Tensor& input, bool cls_only = false);
   // Quantiser on an encoding; training = EMA/k-means/re-seed side effects.
   QuantOutput quantise(Modality m, const Encoded& enc, bool training);
 
@@ -75,7 +79,7 @@ class CodeBindModel {
   std::map<Modality, LoraAdapters> lora_;
   std::map<Modality, SpecificHead> specific_;
   std::map<Modality, ReconDecoder> decoders_;
-  std::unique_ptr<MultimodalQuantiser> quant_;
+  std::unique_ptr<Quantiser> quant_;
 };
 
 // Decoder geometry of a modality of an ImageBind-architecture config (spec §9 table scaled to

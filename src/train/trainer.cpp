@@ -52,7 +52,7 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
     g.params = ts;
     groups.push_back(g);
   }
-  opt_ = std::make_unique<AdamW>(groups, 0.9, 0.95, 1e-8, 1e-4);
+  adam_ = std::make_unique<AdamW>(groups, 0.9, 0.95, 1e-8, 1e-4);
   write_file_atomic(opt_.out_dir + "/config.json", cfg_.to_json().dump(2));
 }
 
@@ -144,10 +144,10 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   }
   at::Tensor total = torch::zeros({});
   for (auto& [n, t] : terms) total = total + w.at(n) * t;
-  opt_->zero_grad();
+  adam_->zero_grad();
   total.backward();
-  raw["grad_norm"] = opt_->clip_grad_norm(1.0);
-  opt_->step();
+  raw["grad_norm"] = adam_->clip_grad_norm(1.0);
+  adam_->step();
   raw["loss"] = total.item<double>();
   CB_CHECK_INPUT(std::isfinite(raw["loss"]), "training stopped: total loss became {} at global step {}; the last good "
                  "checkpoint is kept at {}", raw["loss"], state_.global_step, checkpoint_path());
@@ -156,9 +156,10 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
 
 void Trainer::save_checkpoint_now() {
   NamedTensors extra;
-  opt_->save_state(extra);
+  adam_->save_state(extra);
   state_.balancer = cfg_.adaptive_balancing ? balancer_.state() : json();
-  auto rng = at::detail::getDefaultCPUGenerator().get_state();
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  auto rng = gen.get_state();
   save_checkpoint(checkpoint_path(), model_->state_tensors(), extra, rng, state_, cfg_.to_json());
 }
 
@@ -168,10 +169,13 @@ void Trainer::restore(const std::string& path) {
                  "run's own config.json", path);
   c.restore_model(model_->state_tensors());
   model_->after_restore();
-  opt_->load_state(*c.file);
+  adam_->load_state(*c.file);
   state_ = c.state;
   if (cfg_.adaptive_balancing && !state_.balancer.is_null()) balancer_.load_state(state_.balancer);
-  if (c.rng_state.defined()) at::detail::getDefaultCPUGenerator().set_state(c.rng_state);
+  if (c.rng_state.defined()) {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(c.rng_state);
+  }
 }
 
 std::string Trainer::run() {
@@ -203,7 +207,7 @@ std::string Trainer::run() {
   ProgressBar bar("train " + cfg_.name, steps * cfg_.epochs, !opt_.quiet);
   bar.tick(state_.epoch * steps + state_.step_in_epoch);
   for (; state_.epoch < cfg_.epochs; ++state_.epoch, state_.step_in_epoch = 0) {
-    opt_->set_epoch(state_.epoch, cfg_.epochs, cfg_.lr / 50);
+    adam_->set_epoch(state_.epoch, cfg_.epochs, cfg_.lr / 50);
     for (; state_.step_in_epoch < steps;) {
       if (opt_.stop_after >= 0 && state_.global_step >= opt_.stop_after) return "";
       auto raw = train_step(planner_->plan(state_.epoch, state_.step_in_epoch));
@@ -211,7 +215,7 @@ std::string Trainer::run() {
       ++state_.global_step;
       json line = {{"epoch", state_.epoch}, {"step", state_.step_in_epoch}, {"global_step", state_.global_step}};
       for (auto& [n, v] : raw) line[n] = v;
-      for (auto& g : opt_->groups()) line["lr_" + g.name] = g.lr;
+      for (auto& g : adam_->groups()) line["lr_" + g.name] = g.lr;
       metrics << line.dump() << "\n";
       metrics.flush();
       bar.tick(1, fmt::format("loss {:.3f} nce {:.3f} rec {:.3f} orth {:.3f}", raw["loss"], raw["info_nce"],

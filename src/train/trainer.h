@@ -46,7 +46,7 @@ class Trainer {
 
   CodeBindModel& model() { return *model_; }
   const BatchPlanner& planner() const { return *planner_; }
-  AdamW& optimiser() { return *opt_; }
+  AdamW& optimiser() { return *adam_; }
   std::string checkpoint_path() const { return opt_.out_dir + "/checkpoint.safetensors"; }
 
  private:
@@ -59,7 +59,7 @@ class Trainer {
   std::unique_ptr<CodeBindModel> model_;
   std::unique_ptr<InputPipeline> inputs_;
   std::unique_ptr<BatchPlanner> planner_;
-  std::unique_ptr<AdamW> opt_;
+  std::unique_ptr<AdamW> adam_;
   LossBalancer balancer_;
   TrainState state_;
 };
