@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "data/manifest.h"
+#include "data/suite_rng.h"  // mix_seed, SuiteRng
 
 namespace cb::data {
 
@@ -89,7 +90,5 @@ class PairSampler {
   std::map<int, std::vector<const Item*>> target_by_class_;
 };
 
-// A 64-bit mix of (seed, a, b) used for per-epoch / per-item generators (SplitMix64).
-uint64_t mix_seed(uint64_t seed, uint64_t a, uint64_t b = 0);
 
 }  // namespace cb::data

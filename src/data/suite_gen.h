@@ -1,0 +1,43 @@
+// suite_gen.h — internal interface between the sensor-suite orchestrator (sensor_suite.cpp)
+// and the per-modality generators (gen_*.cpp). Each generator is set up once from its config
+// section, then `make` is called from worker threads with a per-item generator; it writes the
+// item's file (if any) and returns the item's attrs (and inline text for text items).
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/suite_rng.h"
+
+namespace cb::data {
+
+struct GenResult {
+  nlohmann::json attrs = nlohmann::json::object();
+  std::string text;  // text items only
+};
+
+class ModalityGenerator {
+ public:
+  virtual ~ModalityGenerator() = default;
+  virtual const char* modality() const = 0;
+  virtual const char* extension() const = 0;  // "png", "wav", "npy", "" (inline text)
+  // Renders class `label` (0–9) to `path` (absolute; "" for text). Thread-safe.
+  virtual GenResult make(int label, SuiteRng& rng, const std::string& path) const = 0;
+  // Relative cost, used only to order work so the progress bar is smooth.
+  virtual double cost() const { return 1.0; }
+};
+
+// cfg = the modality's section of the suite config; `classes` = the class names.
+std::unique_ptr<ModalityGenerator> make_vision_generator(const nlohmann::json& cfg);
+std::unique_ptr<ModalityGenerator> make_audio_generator(const nlohmann::json& cfg);
+std::unique_ptr<ModalityGenerator> make_text_generator(const nlohmann::json& cfg);
+std::unique_ptr<ModalityGenerator> make_imu_generator(const nlohmann::json& cfg);
+std::unique_ptr<ModalityGenerator> make_depth_generator(const nlohmann::json& cfg);
+
+// Helpers shared by the generators.
+double cfg_lo(const nlohmann::json& range);  // [lo, hi] → lo
+double cfg_hi(const nlohmann::json& range);
+std::vector<std::string> cfg_strings(const nlohmann::json& cfg, const char* key);
+double round_to(double v, int digits);  // attrs keep a few decimals so JSON is stable
+
+}  // namespace cb::data
