@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <zlib.h>
+#include <cstdio>
+#include <jpeglib.h>
 
 #include "core/error.h"
 #include "io/image_io.h"
@@ -90,6 +92,12 @@ TEST(PreprocessRobust, OversizedPngHeaderRefusedBeforeAllocating) {
   put32(29, crc);
   write_bytes(d.file("huge.png"), b);
   expect_input_error([&] { cb::decode_image(d.file("huge.png")); }, d.file("huge.png"), "100000x100000");
+  // Within the pixel limit but far more than a 100-byte file can hold.
+  put32(16, 12000);
+  put32(20, 12000);
+  put32(29, crc32(0, reinterpret_cast<const Bytef*>(b.data() + 12), 17));
+  write_bytes(d.file("liar.png"), b);
+  expect_input_error([&] { cb::decode_image(d.file("liar.png")); }, d.file("liar.png"), "header claims");
 }
 
 TEST(PreprocessRobust, TruncatedCorruptAndHugeJpeg) {
@@ -157,4 +165,36 @@ TEST(PreprocessRobust, MissingAndCorruptVocab) {
   gzputs(g, "#version: 0.2\ni n\nt h\n");
   gzclose(g);
   expect_input_error([&] { cb::BpeTokenizer t(d.file("short.txt.gz")); }, d.file("short.txt.gz"), "merge lines");
+}
+
+TEST(PreprocessRobust, CmykJpegBecomesRgbLikePillow) {
+  // A constant CMYK JPEG at quality 100 decodes to its exact raw values; Pillow's
+  // inverted-CMYK → RGB gives nk = k, rgb = k - (255 - raw) * k / 255 (rounded).
+  cb::test::TempDir d;
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* buf = nullptr;
+  unsigned long len = 0;
+  jpeg_mem_dest(&c, &buf, &len);
+  c.image_width = 16, c.image_height = 16, c.input_components = 4, c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 100, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<uint8_t> row(16 * 4);
+  for (int x = 0; x < 16; ++x) row[x * 4] = 0, row[x * 4 + 1] = 128, row[x * 4 + 2] = 255, row[x * 4 + 3] = 200;
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  write_bytes(d.file("cmyk.jpg"), std::string(reinterpret_cast<char*>(buf), len));
+  jpeg_destroy_compress(&c);
+  std::free(buf);
+  cb::Image img = cb::decode_image(d.file("cmyk.jpg"));
+  ASSERT_EQ(img.channels, 3);
+  EXPECT_EQ(int(img.pixels[0]), 0);    // 200 - round(255*200/255)
+  EXPECT_EQ(int(img.pixels[1]), 100);  // 200 - round(127*200/255)
+  EXPECT_EQ(int(img.pixels[2]), 200);  // 200 - 0
 }

@@ -6,9 +6,12 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "io/image_io.h"
 #include "preprocess/audio.h"
+#include "preprocess/depth_imu.h"
 #include "preprocess/image_transform.h"
 #include "preprocess/tokenizer.h"
+#include "preprocess/video.h"
 #include "test_util.h"
 
 namespace {
@@ -113,4 +116,105 @@ TEST(PreprocessUnits, TokenizerSpecExamples) {
   EXPECT_EQ(ids[1][76].item<int64_t>(), cb::kClipEotId);  // EOT forced on long texts
   EXPECT_EQ(cb::BpeTokenizer::eot_index(ids[1]), 76);
   EXPECT_EQ(cb::clip_clean_text("  Tom &amp;amp;  JERRY\t\n"), "tom & jerry");
+  // One huge pseudo-random "word": bounded work, and the result starts like its prefix's BPE
+  // would for the first ids that are far from the cut.
+  std::string word;
+  uint32_t state = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    state = state * 1664525u + 1013904223u;
+    word.push_back(char('a' + (state >> 24) % 26));
+  }
+  at::Tensor big = tok.tokenize({word});
+  EXPECT_EQ(big[0][76].item<int64_t>(), cb::kClipEotId);
+  EXPECT_THROW(tok.encode(std::string((1 << 20) + 1, 'a')), cb::InputError);
+}
+
+TEST(PreprocessUnits, FloatBicubicMatchesEightBitWithinOneLevel) {
+  cb::Image img;
+  img.width = 50, img.height = 31, img.channels = 1;
+  img.pixels.resize(img.size());
+  for (size_t i = 0; i < img.size(); ++i) img.pixels[i] = uint8_t((i * 13 + (i / 50) * 7) % 256);
+  cb::Image r8 = cb::resize_bicubic_pillow(img, 23, 40);
+  at::Tensor f = cb::resize_bicubic_pillow_float(cb::image_to_tensor(img).squeeze(-1).to(at::kFloat), 23, 40);
+  at::Tensor r = cb::image_to_tensor(r8).squeeze(-1).to(at::kFloat);
+  // The 8-bit path rounds its intermediate and clips; away from clipping both agree to ~1 level.
+  at::Tensor mask = (f > 2) & (f < 253);
+  EXPECT_LE(((f - r).abs() * mask).max().item<float>(), 1.5f);
+  at::Tensor c = cb::resize_bicubic_pillow_float(at::full({9, 13}, 0.3f), 30, 4);
+  EXPECT_LT((c - 0.3f).abs().max().item<float>(), 1e-6);
+}
+
+TEST(PreprocessUnits, DepthDisparityAndNorm) {
+  cb::DepthConfig cfg;
+  at::Tensor d = at::tensor({0.0f, 0.001f, 2.0f, 100.0f}).view({2, 2});
+  at::Tensor disp = cb::depth_to_disparity(d, cfg);
+  EXPECT_EQ(disp[0][0].item<float>(), 0.0f);                               // invalid stays 0
+  EXPECT_NEAR(disp[0][1].item<float>(), cfg.baseline_focal / 0.01, 1e-2);  // clipped at 0.01 m
+  EXPECT_NEAR(disp[1][0].item<float>(), cfg.baseline_focal / 2.0, 1e-4);
+  EXPECT_NEAR(disp[1][1].item<float>(), cfg.baseline_focal / 50.0, 1e-4);  // clipped at 50 m
+  // A constant 16-bit PNG of 2 m → a constant normalised map.
+  cb::test::TempDir tmp;
+  cb::Image png;
+  png.width = 40, png.height = 30, png.channels = 1, png.bits = 16;
+  png.pixels16.assign(png.size(), uint16_t(2.0 * cfg.png_scale));
+  cb::write_png(tmp.file("d.png"), png);
+  cfg.size = 28;
+  at::Tensor x = cb::load_and_transform_depth(tmp.file("d.png"), cfg);
+  ASSERT_EQ(x.sizes(), (at::IntArrayRef{1, 28, 28}));
+  double want = (std::min(cfg.baseline_focal / 2.0, 75.0) / 75.0 - cfg.mean) / cfg.std;
+  EXPECT_NEAR(x.min().item<float>(), want, 1e-4);
+  EXPECT_NEAR(x.max().item<float>(), want, 1e-4);
+}
+
+TEST(PreprocessUnits, ImuWindowAndPatchify) {
+  at::Tensor x = at::arange(6 * 10, at::kFloat).view({6, 10});
+  at::Tensor c = cb::imu_window(x, cb::ImuConfig{4, false});  // centre crop: columns 3..6
+  EXPECT_EQ(c[2][0].item<float>(), 23.0f);
+  at::Tensor p = cb::imu_window(x, cb::ImuConfig{12, false});
+  EXPECT_EQ(p[5][9].item<float>(), 59.0f);
+  EXPECT_EQ(p[5][11].item<float>(), 0.0f);
+  at::Tensor s = cb::imu_window(x, cb::ImuConfig{10, true});
+  EXPECT_LT(s.mean(1).abs().max().item<float>(), 1e-5);
+  // (B, 6, 2000) → (B, 250, 48) with feature = channel * 8 + offset.
+  at::Tensor t = (at::arange(6).view({1, 6, 1}) * 10000 + at::arange(2000).view({1, 1, 2000})).to(at::kFloat);
+  at::Tensor q = cb::imu_patchify(t.expand({2, 6, 2000}).contiguous());
+  ASSERT_EQ(q.sizes(), (at::IntArrayRef{2, 250, 48}));
+  EXPECT_EQ(q[1][7][3 * 8 + 5].item<float>(), 3 * 10000 + 7 * 8 + 5);
+}
+
+TEST(PreprocessUnits, VideoClipRangesAndLayout) {
+  // 5 s at 30 fps: max start 3 s, step 0.75 s; clip k reads ceil(22.5k) .. ceil(22.5k + 60) - 1.
+  auto r = cb::video_clip_frame_ranges(150, 30.0);
+  ASSERT_EQ(r.size(), 5u);
+  const int64_t first[5] = {0, 23, 45, 68, 90}, last[5] = {59, 82, 104, 127, 149};
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_EQ(r[k][0], first[k]) << k;
+    EXPECT_EQ(r[k][1], last[k]) << k;
+  }
+  EXPECT_EQ(cb::uniform_temporal_indices(60, 2), (std::vector<int64_t>{0, 59}));
+  // Frame i is a constant image of value i: every output cell is (i/255 - mean) / std.
+  auto frame = [](int64_t i) { return at::full({240, 320, 3}, i, at::kByte); };
+  at::Tensor v = cb::video_transform(frame, 150, 30.0);
+  ASSERT_EQ(v.sizes(), (at::IntArrayRef{15, 3, 2, 224, 224}));
+  auto val = [](int64_t i, int c) { return (float(i) / 255.0f - cb::kClipMean[c]) / cb::kClipStd[c]; };
+  EXPECT_NEAR(v[3][0][0][10][10].item<float>(), val(23, 0), 1e-5);  // clip 1, crop 0, first frame
+  EXPECT_NEAR(v[5][2][1][100][200].item<float>(), val(82, 2), 1e-5);  // clip 1, crop 2, last frame
+  // Short video (1 s): every clip covers all frames.
+  auto s = cb::video_clip_frame_ranges(25, 25.0);
+  for (auto& c : s) {
+    EXPECT_EQ(c[0], 0);
+    EXPECT_EQ(c[1], 24);
+  }
+}
+
+TEST(PreprocessUnits, VideoCropsFollowTheLongSide) {
+  // A horizontal ramp: crops 0/1/2 start at x = 0, ceil((w-224)/2), w-224 of the scaled frame.
+  at::Tensor frames = at::arange(300, at::kLong).remainder(256).to(at::kByte).view({1, 300, 1})
+                          .expand({4, 224, 300, 3}).contiguous();  // (4, 224, 300, 3), w = 300
+  at::Tensor v = cb::video_transform(frames, 2.0);  // 2 s: all clips identical
+  auto px = [&](int crop) { return v[crop][0][0][0][0].item<float>(); };
+  auto val = [](int64_t i) { return (float(i) / 255.0f - cb::kClipMean[0]) / cb::kClipStd[0]; };
+  EXPECT_NEAR(px(0), val(0), 1e-5);
+  EXPECT_NEAR(px(1), val(38), 1e-5);   // ceil(76 / 2) = 38
+  EXPECT_NEAR(px(2), val(76), 1e-5);
 }

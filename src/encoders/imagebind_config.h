@@ -113,6 +113,10 @@ struct ImageBindConfig {
 
   // imagebind_huge(): the six pretrained towers (spec §0 table, §5.2 key list).
   static ImageBindConfig huge();
+  // A tiny, structurally identical model for tests and quick experiments: width 16, 2 blocks,
+  // 2 heads, out 16; vision 32×32 with (2,8,8) patches; text vocab 49408, context 77; audio
+  // 1×128×204 (kernel 16, stride 10); depth/thermal 1×32×32 with 8×8 patches; IMU 6×200.
+  static ImageBindConfig tiny();
   // Parses the "imagebind-small-config/1" schema (fixtures README §4); `where` names the file
   // in errors. Unknown modality names are rejected; missing required fields name the field.
   static ImageBindConfig from_json(const nlohmann::json& j, const std::string& where);

@@ -67,7 +67,8 @@ class ImageBindModel {
   void set_param(const std::string& name, const at::Tensor& t, const std::string& where);
 
   // ---- forward stages ---------------------------------------------------------------------
-  // Folds a clip axis: ndim ≥ 5 for non-vision, ndim == 6 for vision. Vision 5-D is rejected.
+  // Folds a clip axis: ndim ≥ 5 for non-vision, ndim == 6 for vision (B,S,C,T,H,W). A 5-D
+  // vision input is read as already-flat clips (N,C,T,H,W).
   FlatInput flatten_clips(Modality m, const at::Tensor& input) const;
   // Stem output before cls/pos: (N, P, D); vision Conv3d tokens (no LN), text embedding
   // lookup (N, 77, D), others after the stem LN (eps 1e-5). IMU: unfold-linear.

@@ -26,6 +26,7 @@ void check_dims(const std::string& name, uint64_t w, uint64_t h, int channels) {
   (void)channels;
 }
 
+
 // ---------------------------------------------------------------- PNG
 struct PngReadState {
   const uint8_t* data;
@@ -78,6 +79,16 @@ Image decode_png(const uint8_t* data, size_t size, const std::string& name, bool
     big_w = w, big_h = h;
   }
   if (!too_big) {
+    const int ch = ctype == PNG_COLOR_TYPE_GRAY ? 1 : ctype == PNG_COLOR_TYPE_GRAY_ALPHA ? 2
+                   : ctype == PNG_COLOR_TYPE_RGB_ALPHA ? 4 : 3;
+    // Deflate expands at most 1032:1, so a tiny file cannot make us allocate gigabytes.
+    const uint64_t packed = (uint64_t(w) * ch * depth + 7) / 8 * h;
+    if (packed > uint64_t(size) * 2048 + (uint64_t(1) << 20)) {
+      std::snprintf(st.error, sizeof(st.error),
+                    "header claims %ux%u pixels but the file has only %zu bytes", unsigned(w),
+                    unsigned(h), size);
+      png_longjmp(png, 1);
+    }
     if (ctype == PNG_COLOR_TYPE_PALETTE) {
       png_set_palette_to_rgb(png);
       if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
@@ -161,10 +172,41 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   jpeg_mem_src(&cinfo, const_cast<unsigned char*>(data), static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
   uint64_t w = cinfo.image_width, h = cinfo.image_height;
+  const int ncomp = cinfo.num_components;
   if (w == 0 || h == 0 || w * h > kMaxImagePixels) {
     fail = "size";
-  } else if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
-    fail = "cmyk";
+  } else if (w * h * uint64_t(ncomp) > uint64_t(size) * 8192 + (uint64_t(1) << 20)) {
+    fail = "ratio";
+  } else if (cinfo.num_components == 4) {
+    // Pillow reads 4-component JPEGs as inverted ("Adobe") CMYK; convert("RGB") then gives
+    // nk = 255 - k, channel = nk - c*nk/255 (rounded like Pillow's MULDIV255).
+    cinfo.dct_method = JDCT_ISLOW;
+    cinfo.do_fancy_upsampling = TRUE;
+    cinfo.out_color_space = JCS_CMYK;
+    jpeg_start_decompress(&cinfo);
+    img.width = int(cinfo.output_width);
+    img.height = int(cinfo.output_height);
+    img.channels = 3;
+    img.bits = 8;
+    img.pixels.resize(img.size());
+    std::vector<uint8_t> row(size_t(img.width) * 4);
+    while (cinfo.output_scanline < cinfo.output_height) {
+      const size_t y = cinfo.output_scanline;
+      JSAMPROW rp = row.data();
+      jpeg_read_scanlines(&cinfo, &rp, 1);
+      for (int x = 0; x < img.width; ++x) {
+        const uint8_t* q = &row[size_t(x) * 4];
+        const int nk = q[3];  // 255 - (255 - raw)
+        for (int c = 0; c < 3; ++c) {
+          int t = (255 - q[c]) * nk + 128;
+          int v = nk - (((t >> 8) + t) >> 8);
+          img.pixels[(y * img.width + x) * 3 + c] = uint8_t(std::min(255, std::max(0, v)));
+        }
+      }
+    }
+    jpeg_finish_decompress(&cinfo);
+  } else if (cinfo.num_components != 1 && cinfo.num_components != 3) {
+    fail = "components";
   } else {
     cinfo.dct_method = JDCT_ISLOW;
     cinfo.do_fancy_upsampling = TRUE;
@@ -183,7 +225,11 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   }
   jpeg_destroy_decompress(&cinfo);
   if (fail == "size") check_dims(name, w, h, 3);
-  CB_CHECK_INPUT(fail != "cmyk", "{}: CMYK/YCCK JPEG is not supported (convert to RGB)", name);
+  // A header may not promise more pixels than the data can hold (>= 1 bit per 8x8 block),
+  // so a tiny file cannot make us allocate gigabytes.
+  CB_CHECK_INPUT(fail != "ratio", "{}: JPEG header claims {}x{} pixels but the file has only {} bytes "
+                 "(truncated or corrupt)", name, w, h, size);
+  CB_CHECK_INPUT(fail != "components", "{}: JPEG with {} colour components is not supported", name, ncomp);
   CB_CHECK_INPUT(!err.truncated, "{}: truncated JPEG (premature end of data)", name);
   return img;
 }

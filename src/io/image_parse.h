@@ -22,7 +22,8 @@ struct Image {
 constexpr uint64_t kMaxImagePixels = 1ull << 28;  // 268 M pixels
 
 // Decodes PNG (1/2/4/8/16-bit grey, grey+alpha, palette, RGB, RGBA; palette → RGB(A))
-// or JPEG (ISLOW, fancy upsampling; grey stays 1 channel, CMYK refused) from a file or a
+// or JPEG (ISLOW, fancy upsampling; grey stays 1 channel; CMYK/YCCK is converted to RGB
+// the way Pillow's convert("RGB") does — not verified against Pillow) from a file or a
 // memory buffer. `name` is used in error messages. keep16: PNG 16-bit stays 16-bit,
 // otherwise it is reduced to 8 bits the way Pillow's convert does (high byte).
 Image decode_image(const std::string& path, bool keep16 = false);

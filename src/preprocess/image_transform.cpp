@@ -23,7 +23,8 @@ double bicubic_filter(double x) {
 struct Coeffs {
   int ksize = 0;
   std::vector<int> bounds;    // (out, 2): xmin, count
-  std::vector<int32_t> k;     // (out, ksize)
+  std::vector<int32_t> k;     // (out, ksize) fixed point
+  std::vector<double> kd;     // (out, ksize) normalised double weights
 };
 
 Coeffs precompute(int in_size, int out_size) {
@@ -35,6 +36,7 @@ Coeffs precompute(int in_size, int out_size) {
   c.ksize = int(std::ceil(support)) * 2 + 1;
   c.bounds.resize(size_t(out_size) * 2);
   c.k.assign(size_t(out_size) * c.ksize, 0);
+  c.kd.assign(size_t(out_size) * c.ksize, 0.0);
   std::vector<double> w(c.ksize);
   for (int xx = 0; xx < out_size; ++xx) {
     double center = (xx + 0.5) * scale;
@@ -51,6 +53,7 @@ Coeffs precompute(int in_size, int out_size) {
     }
     for (int x = 0; x < xmax; ++x) {
       double v = ww != 0.0 ? w[x] / ww : w[x];
+      c.kd[size_t(xx) * c.ksize + x] = v;
       double f = v * (1 << kPrecisionBits);
       c.k[size_t(xx) * c.ksize + x] = v < 0 ? int32_t(-0.5 + f) : int32_t(0.5 + f);
     }
@@ -127,6 +130,47 @@ Image resize_bicubic_pillow(const Image& img, int out_w, int out_h) {
   }
   if (need_v) return resample_v(cur, out_h, cv, shift);
   return cur;
+}
+
+at::Tensor resize_bicubic_pillow_float(const at::Tensor& hw_in, int out_w, int out_h) {
+  CB_CHECK_INPUT(hw_in.dim() == 2 && hw_in.numel() > 0 && out_w > 0 && out_h > 0,
+                 "resize_bicubic_pillow_float: expected a non-empty (H, W) tensor and positive sizes");
+  at::Tensor src = hw_in.to(at::kFloat).contiguous();
+  const int H = int(src.size(0)), W = int(src.size(1));
+  Coeffs ch = precompute(W, out_w), cv = precompute(H, out_h);
+  const bool need_h = out_w != W, need_v = out_h != H;
+  int y0 = 0, rows = H;
+  if (need_h) y0 = cv.bounds[0], rows = cv.bounds[out_h * 2 - 2] + cv.bounds[out_h * 2 - 1] - y0;
+  at::Tensor tmp = src;
+  if (need_h) {
+    tmp = at::empty({rows, out_w}, at::kFloat);  // (rows, out_w)
+    const float* s = src.data_ptr<float>();
+    float* d = tmp.data_ptr<float>();
+    for (int y = 0; y < rows; ++y)
+      for (int xx = 0; xx < out_w; ++xx) {
+        const double* k = &ch.kd[size_t(xx) * ch.ksize];
+        double ss = 0.0;
+        for (int x = 0; x < ch.bounds[xx * 2 + 1]; ++x) ss += s[size_t(y + y0) * W + x + ch.bounds[xx * 2]] * k[x];
+        d[size_t(y) * out_w + xx] = float(ss);
+      }
+  } else {
+    y0 = 0;
+  }
+  if (!need_v) return tmp;
+  const int w2 = int(tmp.size(1));
+  at::Tensor out = at::empty({out_h, w2}, at::kFloat);  // (out_h, out_w)
+  const float* s = tmp.data_ptr<float>();
+  float* d = out.data_ptr<float>();
+  for (int yy = 0; yy < out_h; ++yy) {
+    const double* k = &cv.kd[size_t(yy) * cv.ksize];
+    int ymin = cv.bounds[yy * 2] - (need_h ? y0 : 0), ymax = cv.bounds[yy * 2 + 1];
+    for (int x = 0; x < w2; ++x) {
+      double ss = 0.0;
+      for (int y = 0; y < ymax; ++y) ss += s[size_t(y + ymin) * w2 + x] * k[y];
+      d[size_t(yy) * w2 + x] = float(ss);
+    }
+  }
+  return out;
 }
 
 std::array<int, 2> short_side_resize_size(int w, int h, int size) {

@@ -17,6 +17,10 @@ constexpr std::array<float, 3> kClipStd = {0.26862954f, 0.26130258f, 0.27577711f
 // first, 8-bit intermediate). 8-bit images of 1..4 channels.
 Image resize_bicubic_pillow(const Image& img, int out_w, int out_h);
 
+// Pillow mode "F" BICUBIC: the same filter and bounds with double weights, double
+// accumulation and float32 results. (H, W) float32 → (out_h, out_w) float32.
+at::Tensor resize_bicubic_pillow_float(const at::Tensor& hw, int out_w, int out_h);
+
 // torchvision Resize(size) target: short side → size, long side int(size*long/short).
 // Returns {out_w, out_h}.
 std::array<int, 2> short_side_resize_size(int w, int h, int size);

@@ -9,7 +9,7 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
+#include <queue>
 
 #include "core/error.h"
 
@@ -17,6 +17,7 @@ namespace cb {
 namespace {
 
 constexpr int kNumMerges = 49152 - 256 - 2;  // lines 1..48894 of the merges file
+constexpr size_t kMaxTextBytes = size_t(1) << 20;  // one string; captions are far shorter
 
 std::string read_gzip(const std::string& path) {
   CB_CHECK_INPUT(std::filesystem::is_regular_file(path), "{}: BPE vocabulary file not found", path);
@@ -157,12 +158,15 @@ BpeTokenizer::BpeTokenizer(const std::string& path) {
   for (int b = 161; b <= 172; ++b) order.push_back(b);
   for (int b = 174; b <= 255; ++b) order.push_back(b);
   std::vector<bool> seen(256, false);
-  for (int b : order) seen[b] = true, byte_char_[b] = utf8_of(b);
+  std::string byte_char[256];  // byte → UTF-8 of its unicode stand-in
+  for (int b : order) seen[b] = true, byte_char[b] = utf8_of(b);
   int extra = 0;
   for (int b = 0; b < 256; ++b)
-    if (!seen[b]) order.push_back(b), byte_char_[b] = utf8_of(256 + extra++);
-  for (int b : order) id_to_token_.push_back(byte_char_[b]);
-  for (int b : order) id_to_token_.push_back(byte_char_[b] + "</w>");
+    if (!seen[b]) order.push_back(b), byte_char[b] = utf8_of(256 + extra++);
+  for (size_t i = 0; i < order.size(); ++i) byte_id_[order[i]] = int32_t(i);
+  for (int b : order) id_to_token_.push_back(byte_char[b]);
+  for (int b : order) id_to_token_.push_back(byte_char[b] + "</w>");
+  std::vector<std::pair<std::string, std::string>> pairs;
 
   // Merges: lines 1..kNumMerges.
   size_t pos = 0;
@@ -178,7 +182,7 @@ BpeTokenizer::BpeTokenizer(const std::string& path) {
                        line.find(' ', sp + 1) == std::string::npos,
                    "{}: line {}: expected a merge 'A B', found '{}'", path, line_no, line.substr(0, 60));
     std::string a = line.substr(0, sp), b = line.substr(sp + 1);
-    merge_rank_.emplace(a + '\x01' + b, line_no - 2);
+    pairs.emplace_back(a, b);
     id_to_token_.push_back(a + b);
   }
   CB_CHECK_INPUT(line_no > kNumMerges, "{}: only {} merge lines, expected at least {}", path,
@@ -188,49 +192,73 @@ BpeTokenizer::BpeTokenizer(const std::string& path) {
   for (size_t i = 0; i < id_to_token_.size(); ++i) encoder_.emplace(id_to_token_[i], int64_t(i));
   CB_CHECK_INPUT(encoder_.size() == size_t(kClipVocabSize),
                  "{}: vocabulary has {} distinct tokens, expected {}", path, encoder_.size(), kClipVocabSize);
+  for (size_t r = 0; r < pairs.size(); ++r) {
+    auto ia = encoder_.find(pairs[r].first), ib = encoder_.find(pairs[r].second);
+    CB_CHECK_INPUT(ia != encoder_.end() && ib != encoder_.end(),
+                   "{}: line {}: merge '{} {}' uses a symbol not defined before it", path, r + 1,
+                   pairs[r].first, pairs[r].second);
+    merges_.emplace((uint64_t(ia->second) << 32) | uint64_t(ib->second), int32_t(r));
+  }
 }
 
-std::vector<std::string> BpeTokenizer::bpe(const std::string& token) const {
-  std::vector<std::string> word = utf8_chars(token);
-  if (word.empty()) return word;
-  word.back() += "</w>";
-  while (word.size() > 1) {
-    int best = INT_MAX;
-    size_t best_i = 0;
-    for (size_t i = 0; i + 1 < word.size(); ++i) {
-      auto it = merge_rank_.find(word[i] + '\x01' + word[i + 1]);
-      if (it != merge_rank_.end() && it->second < best) best = it->second, best_i = i;
-    }
-    if (best == INT_MAX) break;
-    const std::string first = word[best_i], second = word[best_i + 1];
-    std::vector<std::string> merged;
-    for (size_t i = 0; i < word.size();) {
-      if (i + 1 < word.size() && word[i] == first && word[i + 1] == second) {
-        merged.push_back(first + second);
-        i += 2;
-      } else {
-        merged.push_back(word[i++]);
-      }
-    }
-    word.swap(merged);
+// The reference loop — repeatedly take the adjacent pair with the lowest merge rank and merge
+// all its non-overlapping occurrences left to right — in O(n log n): symbols live in a linked
+// list, candidate pairs in a min-heap of (rank, position) with lazy invalidation, and all
+// occurrences of one rank are merged together in position order, as one reference round.
+std::vector<int64_t> BpeTokenizer::bpe_ids(const std::string& token) const {
+  const int n = static_cast<int>(token.size());
+  if (n == 0) return {};
+  std::vector<int32_t> sym(n), next(n), prev(n);
+  std::vector<char> alive(n, 1);
+  for (int i = 0; i < n; ++i) {
+    sym[i] = byte_id_[static_cast<unsigned char>(token[i])];
+    next[i] = i + 1 < n ? i + 1 : -1;
+    prev[i] = i - 1;
   }
-  return word;
+  sym[n - 1] += 256;  // last symbol carries </w>
+  auto pair_rank = [&](int i) -> int32_t {  // rank of the pair starting at node i
+    if (i < 0 || !alive[i] || next[i] < 0) return INT32_MAX;
+    auto it = merges_.find((uint64_t(uint32_t(sym[i])) << 32) | uint64_t(uint32_t(sym[next[i]])));
+    return it == merges_.end() ? INT32_MAX : it->second;
+  };
+  using Entry = std::pair<int32_t, int>;  // (rank, node)
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+  for (int i = 0; i + 1 < n; ++i)
+    if (int32_t r = pair_rank(i); r != INT32_MAX) heap.push({r, i});
+  std::vector<int> round;
+  while (!heap.empty()) {
+    const int32_t r = heap.top().first;
+    round.clear();
+    while (!heap.empty() && heap.top().first == r) round.push_back(heap.top().second), heap.pop();
+    std::sort(round.begin(), round.end());
+    round.erase(std::unique(round.begin(), round.end()), round.end());
+    for (int i : round) {
+      if (pair_rank(i) != r) continue;  // stale, or consumed by the previous merge
+      const int j = next[i];
+      sym[i] = 512 + r;  // the merged symbol's id
+      alive[j] = 0;
+      next[i] = next[j];
+      if (next[j] >= 0) prev[next[j]] = i;
+      if (int32_t rp = pair_rank(prev[i]); rp != INT32_MAX) heap.push({rp, prev[i]});
+      if (int32_t rn = pair_rank(i); rn != INT32_MAX) heap.push({rn, i});
+    }
+  }
+  std::vector<int64_t> out;
+  for (int i = 0; i >= 0; i = next[i]) out.push_back(sym[i]);
+  return out;
 }
 
 std::vector<int64_t> BpeTokenizer::encode(const std::string& text) const {
+  CB_CHECK_INPUT(text.size() <= kMaxTextBytes, "text of {} bytes exceeds the tokenizer limit of {} bytes",
+                 text.size(), kMaxTextBytes);
   std::vector<int64_t> ids;
   for (const std::string& tok : pre_tokenize(clip_clean_text(text))) {
     if (tok == "<|startoftext|>" || tok == "<|endoftext|>") {
       ids.push_back(encoder_.at(tok));
       continue;
     }
-    std::string mapped;
-    for (unsigned char c : tok) mapped += byte_char_[c];
-    for (const std::string& piece : bpe(mapped)) {
-      auto it = encoder_.find(piece);
-      CB_CHECK(it != encoder_.end(), "BPE produced unknown symbol '{}'", piece);
-      ids.push_back(it->second);
-    }
+    std::vector<int64_t> piece = bpe_ids(tok);
+    ids.insert(ids.end(), piece.begin(), piece.end());
   }
   return ids;
 }

@@ -42,12 +42,14 @@ class BpeTokenizer {
   int64_t vocab_size() const { return static_cast<int64_t>(id_to_token_.size()); }
 
  private:
-  std::vector<std::string> bpe(const std::string& token) const;  // byte-mapped UTF-8 in
+  // BPE of one pre-token (its UTF-8 bytes) as vocabulary ids.
+  std::vector<int64_t> bpe_ids(const std::string& token_bytes) const;
 
   std::unordered_map<std::string, int64_t> encoder_;     // token string → id
   std::vector<std::string> id_to_token_;
-  std::unordered_map<std::string, int> merge_rank_;      // "a\x01b" → rank
-  std::string byte_char_[256];                           // byte → UTF-8 of its unicode char
+  // (left id << 32 | right id) → merge rank; the merged symbol's id is 512 + rank.
+  std::unordered_map<uint64_t, int32_t> merges_;
+  int32_t byte_id_[256] = {};                            // byte → id of its unicode char
 };
 
 }  // namespace cb
