@@ -7,6 +7,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eval/embedding_set.h"
@@ -28,16 +29,21 @@ struct EvalOptions {
   int64_t specific_codebook_size = 0;
   // Restrict to these modalities (empty = all present in `test`).
   std::vector<std::string> modalities;
+  // Modality pairs seen together in training (unordered). When given, every retrieval entry
+  // carries "emergent": true for pairs not in this list (e.g. audio↔text, imu↔audio).
+  std::vector<std::pair<std::string, std::string>> trained_pairs;
 };
 
 // metrics.json object:
 // {
 //  "split": "test", "classes": C,
 //  "zero_shot":  {mod: {"top1", "top5", "k5", "n"}},
-//  "retrieval":  {"a->b": {"class": {"r1","r5","r10","map","n"}, "paired": {…}?}},
+//  "retrieval":  {"a->b": {"class": {"r1","r5","r10","map","n","chance_r1"}, "paired": {…}?,
+//                 "emergent": bool?}},
 //  "probes":     {mod: {attr: {"type": "categorical"|"continuous", "n_train", "n_test",
-//                 "chance"?, "<emb>": {"linear_acc","knn_acc","p@k"} | {"linear_r2","knn_r2"}}}},
-//  "codebook":   {"shared": {mod: {"K","used","dead","perplexity"}}, "specific": {…},
+//                 "majority"?, "n_values"?,
+//                 "<emb>": {"linear_acc","knn_acc","p@k"} | {"linear_r2","knn_r2"}}}},
+//  "codebook":   {"shared": {mod|"all": {"K","used","dead","perplexity"}}, "specific": {…},
 //                 "shared_overlap": {"a|b": x}}
 // }
 // All accuracies / recalls / mAP are fractions in [0, 1]. `train` supplies probe training

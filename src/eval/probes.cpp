@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <functional>
+#include <tuple>
 #include <cmath>
 #include <limits>
 
@@ -70,11 +72,13 @@ std::pair<at::Tensor, at::Tensor> knn(const at::Tensor& query, const at::Tensor&
 }
 
 // Multinomial logistic regression with L2 weight decay, full-batch LBFGS. x standardised.
+// Warm start from (W0, b0) when given (the grid is walked from strong to weak decay).
 std::pair<at::Tensor, at::Tensor> fit_logistic(const at::Tensor& x, const at::Tensor& y, int64_t C, double wd,
-                                               int64_t max_iter) {
+                                               int64_t max_iter, const at::Tensor& W0 = {},
+                                               const at::Tensor& b0 = {}) {
   torch::AutoGradMode grad_on(true);  // callers may run under NoGradGuard
-  at::Tensor W = torch::zeros({x.size(1), C}, torch::requires_grad());  // (D, C)
-  at::Tensor b = torch::zeros({C}, torch::requires_grad());             // (C)
+  at::Tensor W = (W0.defined() ? W0.clone() : torch::zeros({x.size(1), C})).requires_grad_(true);  // (D, C)
+  at::Tensor b = (b0.defined() ? b0.clone() : torch::zeros({C})).requires_grad_(true);              // (C)
   torch::optim::LBFGS opt({W, b}, torch::optim::LBFGSOptions(1.0)
                                       .max_iter(max_iter)
                                       .history_size(20)
@@ -97,25 +101,26 @@ double accuracy_of(const at::Tensor& W, const at::Tensor& b, const at::Tensor& x
   return (pred == y).to(at::kDouble).mean().item<double>();
 }
 
-// Ridge weights for standardised x (N, D) and centred t (N): primal or dual closed form.
-at::Tensor fit_ridge(const at::Tensor& x, const at::Tensor& t, double alpha) {
-  at::Tensor xd = x.to(at::kDouble), td = t.to(at::kDouble);
-  const int64_t N = xd.size(0), D = xd.size(1);
-  const double lam = alpha * double(N);
-  if (D <= N) {
-    at::Tensor A = at::matmul(xd.t(), xd) + lam * at::eye(D, at::kDouble);
-    return at::linalg_solve(A, at::matmul(xd.t(), td.unsqueeze(1))).squeeze(1);  // (D)
-  }
-  at::Tensor K = at::matmul(xd, xd.t()) + lam * at::eye(N, at::kDouble);
-  return at::matmul(xd.t(), at::linalg_solve(K, td.unsqueeze(1))).squeeze(1);  // (D)
-}
-
-double ridge_r2_for(const at::Tensor& xtr, const at::Tensor& ttr, const at::Tensor& xte, const at::Tensor& tte,
-                    double alpha) {
-  at::Tensor a = standardise(xtr, xtr), c = standardise(xte, xtr);
+// Ridge R² on (xte, tte) for every alpha of a grid, fitted on (xtr, ttr). Kernel (dual) form:
+// with standardised features A (N, D), K = A Aᵀ = U Λ Uᵀ (one eigendecomposition for the whole
+// grid), predictions = mean + A_te Aᵀ U diag(1/(Λ + αN)) Uᵀ (t − mean) — identical to the
+// primal closed form (AᵀA + αN I)⁻¹ Aᵀ t, with an unpenalised intercept.
+std::vector<double> ridge_r2_grid(const at::Tensor& xtr, const at::Tensor& ttr, const at::Tensor& xte,
+                                  const at::Tensor& tte, const std::vector<double>& alphas) {
+  at::Tensor a = standardise(xtr, xtr), c = standardise(xte, xtr);                 // (N, D), (Nt, D)
   const double mean = ttr.mean().item<double>();
-  at::Tensor w = fit_ridge(a, ttr - mean, alpha);
-  return r2_score(at::matmul(c.to(at::kDouble), w) + mean, tte);
+  at::Tensor K = at::matmul(a, a.t()).to(at::kDouble);                            // (N, N)
+  at::Tensor Kte = at::matmul(c, a.t()).to(at::kDouble);                          // (Nt, N)
+  auto [lam, U] = at::linalg_eigh(K);                                             // (N), (N, N)
+  lam = lam.clamp_min(0.0);
+  at::Tensor ut = at::matmul(U.t(), (ttr.to(at::kDouble) - mean).unsqueeze(1));   // (N, 1)
+  at::Tensor KU = at::matmul(Kte, U);                                             // (Nt, N)
+  std::vector<double> out;
+  for (double alpha : alphas) {
+    at::Tensor coef = ut / (lam + alpha * double(a.size(0))).unsqueeze(1);        // (N, 1)
+    out.push_back(r2_score(at::matmul(KU, coef).squeeze(1) + mean, tte));
+  }
+  return out;
 }
 
 double mid_of(const std::vector<double>& grid) { return grid.empty() ? 0.0 : grid[grid.size() / 2]; }
@@ -142,11 +147,14 @@ ProbeResult linear_probe(const at::Tensor& train_x, const at::Tensor& train_y, c
     at::Tensor fx = tr.x.index_select(0, fit), fy = tr.y.index_select(0, fit);
     at::Tensor vx = standardise(tr.x.index_select(0, val), fx), vy = tr.y.index_select(0, val);
     at::Tensor fxs = standardise(fx, fx);
+    std::vector<double> grid = opt.weight_decays;
+    std::sort(grid.begin(), grid.end(), std::greater<double>());
     double best = -1;
-    for (double wd : opt.weight_decays) {
-      auto [W, b] = fit_logistic(fxs, fy, C, wd, opt.max_iter);
+    at::Tensor W, b;
+    for (double wd : grid) {
+      std::tie(W, b) = fit_logistic(fxs, fy, C, wd, opt.max_iter, W, b);
       const double acc = accuracy_of(W, b, vx, vy);
-      if (acc > best + 1e-12) best = acc, r.chosen = wd;  // ties keep the earlier (smaller) decay
+      if (acc > best + 1e-12) best = acc, r.chosen = wd;  // ties keep the stronger decay
     }
   }
   auto [W, b] = fit_logistic(standardise(tr.x, tr.x), tr.y, C, r.chosen, opt.max_iter);
@@ -196,14 +204,14 @@ ProbeResult ridge_probe(const at::Tensor& train_x, const at::Tensor& train_t, co
   r.chosen = mid_of(opt.ridge_alphas);
   auto [fit, val] = holdout(r.n_train, opt.val_fraction, opt.seed);
   if (opt.ridge_alphas.size() > 1 && val.numel() >= 2 && fit.numel() >= 2) {
+    const std::vector<double> scores = ridge_r2_grid(tr.x.index_select(0, fit), tr.y.index_select(0, fit),
+                                                     tr.x.index_select(0, val), tr.y.index_select(0, val),
+                                                     opt.ridge_alphas);
     double best = -std::numeric_limits<double>::infinity();
-    for (double a : opt.ridge_alphas) {
-      const double s = ridge_r2_for(tr.x.index_select(0, fit), tr.y.index_select(0, fit), tr.x.index_select(0, val),
-                                    tr.y.index_select(0, val), a);
-      if (s > best + 1e-12) best = s, r.chosen = a;
-    }
+    for (size_t i = 0; i < scores.size(); ++i)
+      if (scores[i] > best + 1e-12) best = scores[i], r.chosen = opt.ridge_alphas[i];
   }
-  r.score = ridge_r2_for(tr.x, tr.y, te.x, te.y, r.chosen);
+  r.score = ridge_r2_grid(tr.x, tr.y, te.x, te.y, {r.chosen}).front();
   return r;
 }
 

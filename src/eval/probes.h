@@ -2,7 +2,8 @@
 // regression, LBFGS) and kNN probe (cosine, majority vote) for categorical attributes; ridge
 // regression (closed form) and kNN regression (R²) for continuous ones; same-attribute
 // retrieval (precision@k). Features are standardised with train statistics. Hyper-parameters
-// (weight decay / ridge alpha) are chosen on a seeded hold-out of the train split, then the
+// (weight decay / ridge alpha) are chosen on a seeded hold-out of the train split (logistic
+// grid walked from strong to weak decay with warm starts; ties keep the stronger), then the
 // probe is refitted on the whole train split. Deterministic given the seed.
 #pragma once
 #include <ATen/ATen.h>

@@ -22,9 +22,12 @@ struct MetricLeaf {
 // `metric` with '/'). Non-numeric leaves are skipped. Order: JSON object order (sorted keys).
 std::vector<MetricLeaf> flatten_metrics(const nlohmann::json& metrics);
 
-// True when the metric is a fraction to display in percent (top-k, recall, mAP, accuracy,
-// precision@k, overlap); false for R², perplexity, counts.
-bool is_fraction_metric(const std::string& metric);
+// True when the leaf is a fraction to display in percent (top-k, recall, mAP, accuracy,
+// precision@k, majority, code overlap); false for R², perplexity, counts.
+bool is_fraction_metric(const MetricLeaf& leaf);
+// True for bookkeeping leaves left out of comparison tables (n, k5, n_train, n_test, n_values,
+// K, total).
+bool is_count_metric(const MetricLeaf& leaf);
 
 struct ReportInputs {
   std::string title = "CodeBind evaluation";
