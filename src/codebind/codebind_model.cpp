@@ -135,7 +135,7 @@ NamedTensors CodeBindModel::state_tensors() const {
   for (Modality m : cfg_.modality_pair)
     for (const auto& n : bridge_.param_names(m)) out.emplace_back(n, bridge_.params.at(n));
   for (const auto& [m, l] : lora_)
-    for (const auto& [n, t] : l.params) out.emplace_back(n, t);
+    for (const auto& [n, t] : l.params) out.emplace_back("lora." + n, t);  // prefixed: not bridge keys
   for (const auto& [m, h] : specific_)
     for (const auto& p : h->named_parameters()) out.emplace_back(std::string("specific.") + modality_name(m) + "." + p.key(), p.value());
   for (const auto& [m, d] : decoders_)

@@ -6,7 +6,7 @@
 // lora / headtune / fulltune and a switch that truly freezes the bridge heads.
 //
 // Saved as RUN/model.safetensors: bridge tensors under their ImageBind names, LoRA tensors
-// under their LoRA names, "specific.<m>.*", "decoder.<m>.*", "quant.*"; metadata: the train
+// under "lora.<LoRA name>", "specific.<m>.*", "decoder.<m>.*", "quant.*"; metadata: the train
 // config ("config") and the bridge's ImageBind config ("imagebind_config").
 #pragma once
 #include <torch/torch.h>
