@@ -1,0 +1,89 @@
+// codebind_model.h — the CodeBind model (spec §4–§5): the ImageBind-architecture encoders
+// (the bridge), per non-text modality the pretrained (shared) head plus a new specific head
+// on every token → (B, L, d_c + d_s) L2-normalised per token (clip-averaged), text (B, d_c)
+// shared only; the multimodal quantiser; LoRA on the target trunks; one reconstruction
+// decoder per modality of `recon`. Trainable sets follow spec §5 with the train modes
+// lora / headtune / fulltune and a switch that truly freezes the bridge heads.
+//
+// Saved as RUN/model.safetensors: bridge tensors under their ImageBind names, LoRA tensors
+// under "lora.<LoRA name>", "specific.<m>.*", "decoder.<m>.*", "quant.*"; metadata: the train
+// config ("config") and the bridge's ImageBind config ("imagebind_config").
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "codebind/decoder.h"
+#include "codebind/specific_head.h"
+#include "encoders/imagebind_model.h"
+#include "encoders/lora.h"
+#include "io/safetensors.h"
+#include "codebind/mvq_fallback.h"
+#include "train/train_config.h"
+
+namespace cb {
+
+// The quantiser behind the model (see mvq_fallback.h: stands in until quant/ lands).
+using Quantiser = FallbackQuantiser;
+using QuantOutput = MvqOutput;
+
+// One modality's encoder outputs, before quantisation.
+struct Encoded {
+  at::Tensor e;          // non-text: (B, L, d_c+d_s) (or (B, 1, …) CLS only); text: (B, d_c)
+  at::Tensor trunk;      // non-text: (B·S, L, D_M) trunk output (for the decoder)
+  at::Tensor pos_embed;  // non-text: (1, L, D_M)
+  int64_t batch = 0;
+};
+
+class CodeBindModel {
+ public:
+  // Builds CodeBind on top of a bridge (ImageBind names, e.g. RUN_PRETRAIN/bridge.safetensors).
+  CodeBindModel(const TrainConfig& cfg, const ImageBindConfig& ib_cfg, const SafetensorsFile& bridge);
+  // Loads a saved model (model.safetensors).
+  static std::unique_ptr<CodeBindModel> load(const std::string& path);
+  void save(const std::string& path) const;
+
+  const TrainConfig& config() const { return cfg_; }
+  const ImageBindConfig& bridge_config() const { return ib_cfg_; }
+  ImageBindModel& bridge() { return bridge_; }
+  Quantiser& quantiser() { return *quant_; }
+  bool has_decoder(Modality m) const { return decoders_.count(m) > 0; }
+  ReconDecoder& decoder(Modality m) { return decoders_.at(m); }
+  int64_t specific_dim() const { return cfg_.specific_dim; }
+
+  // Encoder stage (spec §4). `cls_only` keeps just token 0 (inference).
+  Encoded encode(Modality m, const at::Tensor& input, bool cls_only = false);
+  // Quantiser on an encoding; training = EMA/k-means/re-seed side effects.
+  QuantOutput quantise(Modality m, const Encoded& enc, bool training);
+
+  // Parameter groups for AdamW (spec §5): "pretrained" (lr) and "new" (lr_new). Sets
+  // requires_grad on exactly these tensors and clears it everywhere else.
+  std::vector<std::pair<std::string, NamedTensors>> trainable_groups();
+  // Every tensor of the model state (for checkpoints), with stable names.
+  NamedTensors state_tensors() const;
+  void train(bool on);
+  // The shared codebook's raw codevectors (K_c, c) (no gradient).
+  at::Tensor shared_codebook() const;
+  // Re-derives quantiser caches after its state tensors were overwritten (checkpoint restore).
+  void after_restore();
+
+ private:
+  CodeBindModel(const TrainConfig& cfg, const ImageBindConfig& ib_cfg);
+  void build_new_modules();
+
+  TrainConfig cfg_;
+  ImageBindConfig ib_cfg_;
+  ImageBindModel bridge_;
+  std::map<Modality, LoraAdapters> lora_;
+  std::map<Modality, SpecificHead> specific_;
+  std::map<Modality, ReconDecoder> decoders_;
+  std::unique_ptr<Quantiser> quant_;
+};
+
+// Decoder geometry of a modality of an ImageBind-architecture config (spec §9 table scaled to
+// the config's token grid: kernel = stride = patch stride / 2 → half-resolution output).
+DecoderGeometry decoder_geometry(const ModalityConfig& mc);
+
+}  // namespace cb

@@ -1,0 +1,30 @@
+// run_eval.h — evaluation of a run directory (`codebind eval`, `codebind ablate`, the demo):
+// embeds the train split (probe training data) and the evaluated split with the run's model
+// (CodeBind: RUN/model.safetensors; baseline: RUN/bridge.safetensors), writes
+// RUN/embeddings_<split>.safetensors, RUN/metrics.json, PNG plots and RUN/report.md (with the
+// baseline comparison table when a baseline run is given).
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace cb {
+
+struct RunEvalOptions {
+  std::string run_dir, data_dir;
+  std::string split = "test";
+  std::string baseline_dir;  // optional: a pretrain run evaluated as the baseline
+  std::string command;       // for the report
+  bool plots = true;
+  bool quiet = false;
+};
+
+// Returns the CodeBind (or baseline-only) metrics.json object; report at RUN/report.md.
+nlohmann::json evaluate_run(const RunEvalOptions& opt);
+
+// Metrics of one run dir (model.safetensors → CodeBind, else bridge.safetensors → baseline),
+// written to RUN/metrics.json (or RUN/metrics_<split>.json for splits other than test).
+nlohmann::json evaluate_one(const std::string& run_dir, const std::string& data_dir, const std::string& split,
+                            bool plots, bool quiet);
+
+}  // namespace cb

@@ -1,0 +1,223 @@
+// pretrain.cpp — see pretrain.h.
+#include "train/pretrain.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "codebind/inputs.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/manifest.h"
+#include "encoders/imagebind_model.h"
+#include "io/mapped_file.h"
+#include "train/batch_plan.h"
+#include "train/schedule.h"
+
+namespace cb {
+
+using json = nlohmann::json;
+
+namespace {
+
+json phase_json(const PretrainPhase& p) {
+  return {{"epochs", p.epochs}, {"steps_per_epoch", p.steps_per_epoch}, {"batch_size", p.batch_size}, {"lr", p.lr}};
+}
+
+PretrainPhase phase_from(const json& j, PretrainPhase p, const std::string& where, const std::string& name) {
+  CB_CHECK_INPUT(j.is_object(), "{}: key '{}': expected an object", where, name);
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string k = it.key();
+    if (k == "lr") {
+      CB_CHECK_INPUT(it->is_number() && it->get<double>() > 0, "{}: key '{}.lr': expected a positive number", where, name);
+      p.lr = it->get<double>();
+      continue;
+    }
+    CB_CHECK_INPUT(k == "epochs" || k == "steps_per_epoch" || k == "batch_size", "{}: unknown key '{}.{}'", where, name, k);
+    CB_CHECK_INPUT(it->is_number_integer() && it->get<int64_t>() >= 0, "{}: key '{}.{}': expected an integer >= 0",
+                   where, name, k);
+    int v = it->get<int>();
+    if (k == "epochs") p.epochs = v;
+    if (k == "steps_per_epoch") p.steps_per_epoch = v;
+    if (k == "batch_size") p.batch_size = v;
+  }
+  CB_CHECK_INPUT(p.epochs >= 1, "{}: key '{}.epochs': expected >= 1", where, name);
+  CB_CHECK_INPUT(p.batch_size >= 2, "{}: key '{}.batch_size': expected >= 2", where, name);
+  return p;
+}
+
+}  // namespace
+
+json PretrainConfig::to_json() const {
+  json ms = json::array();
+  for (Modality m : modalities) ms.push_back(modality_name(m));
+  return {{"bridge", bridge.to_json()}, {"vision_text", phase_json(vision_text)}, {"align", phase_json(align)},
+          {"modalities", ms}, {"tau", tau}, {"seed", seed}, {"threads", threads}};
+}
+
+PretrainConfig PretrainConfig::from_json(const json& j, const std::string& where) {
+  CB_CHECK_INPUT(j.is_object(), "{}: expected a JSON object", where);
+  PretrainConfig c;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string k = it.key();
+    if (k == "bridge") c.bridge = BridgeSizes::from_json(*it, where);
+    else if (k == "vision_text") c.vision_text = phase_from(*it, c.vision_text, where, k);
+    else if (k == "align") c.align = phase_from(*it, c.align, where, k);
+    else if (k == "modalities") {
+      CB_CHECK_INPUT(it->is_array(), "{}: key 'modalities': expected an array", where);
+      c.modalities.clear();
+      for (const auto& v : *it) {
+        CB_CHECK_INPUT(v.is_string(), "{}: key 'modalities': expected names", where);
+        Modality m = parse_modality(v.get<std::string>(), where + ": key 'modalities'");
+        CB_CHECK_INPUT(!is_bridge(m), "{}: key 'modalities': '{}' is a bridge modality (trained in phase 1)", where,
+                       modality_name(m));
+        c.modalities.push_back(m);
+      }
+    } else if (k == "tau") {
+      CB_CHECK_INPUT(it->is_number() && it->get<double>() > 0, "{}: key 'tau': expected a positive number", where);
+      c.tau = it->get<double>();
+    } else if (k == "seed") {
+      CB_CHECK_INPUT(it->is_number_unsigned(), "{}: key 'seed': expected an integer >= 0", where);
+      c.seed = it->get<uint64_t>();
+    } else if (k == "threads") {
+      CB_CHECK_INPUT(it->is_number_integer() && it->get<int>() >= 0, "{}: key 'threads': expected an integer >= 0", where);
+      c.threads = it->get<int>();
+    } else {
+      fail_input("{}: unknown key '{}'", where, k);
+    }
+  }
+  return c;
+}
+
+PretrainConfig PretrainConfig::load(const std::string& path) {
+  std::ifstream f(path);
+  CB_CHECK_INPUT(f.good(), "{}: cannot open config file", path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  try {
+    return from_json(json::parse(ss.str()), path);
+  } catch (const json::parse_error& e) {
+    fail_input("{}: malformed JSON: {}", path, e.what());
+  }
+}
+
+at::Tensor class_info_nce(const at::Tensor& a, const at::Tensor& b, const at::Tensor& labels, double tau) {
+  auto an = torch::nn::functional::normalize(a, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto bn = torch::nn::functional::normalize(b, torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto logits = an.matmul(bn.t()) / tau;                               // (B, B)
+  auto same = labels.view({-1, 1}).eq(labels.view({1, -1})).to(a.scalar_type());
+  auto target = same / same.sum(1, true);                              // rows sum to 1 (symmetric)
+  auto l1 = -(target * torch::log_softmax(logits, 1)).sum(1).mean();
+  auto l2 = -(target * torch::log_softmax(logits.t(), 1)).sum(1).mean();
+  return (l1 + l2) / 2;
+}
+
+namespace {
+
+// Embedding (B, out) of one modality batch, before normalisation.
+at::Tensor embed_raw(const ImageBindModel& model, Modality m, const at::Tensor& input) {
+  auto tok = model.tokens(m, input);
+  auto z = model.trunk(m, tok);
+  return m == Modality::Text ? model.head(m, z, input) : model.head(m, z);
+}
+
+struct PhaseRun {
+  std::string label;
+  std::vector<Modality> mods;  // [anchor, learner]
+  bool anchor_frozen;
+  PretrainPhase ph;
+};
+
+}  // namespace
+
+std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir, const std::string& out_dir,
+                         bool quiet) {
+  namespace fs = std::filesystem;
+  fs::create_directories(out_dir);
+  data::Manifest man = data::Manifest::load(data_dir);
+  ImageBindConfig ib = small_bridge_config(cfg.bridge);
+  std::vector<Modality> towers{Modality::Vision, Modality::Text};
+  for (Modality m : cfg.modalities) {
+    bool present = std::find(man.info().modalities.begin(), man.info().modalities.end(), m) != man.info().modalities.end();
+    CB_CHECK_INPUT(present, "{}: modality '{}' (pretrain config key 'modalities') is not in the dataset", data_dir,
+                   modality_name(m));
+    towers.push_back(m);
+  }
+  torch::manual_seed(cfg.seed);
+  ImageBindModel model(ib, towers, cfg.seed);
+  for (auto& [n, t] : model.params) t = t.detach().clone();  // own the memory; leaves
+  InputPipeline inputs(ib);
+  std::ofstream metrics(out_dir + "/metrics.jsonl");
+  write_file_atomic(out_dir + "/pretrain_config.json", cfg.to_json().dump(2));
+
+  std::vector<PhaseRun> phases{{"pretrain vision+text", {Modality::Vision, Modality::Text}, false, cfg.vision_text}};
+  for (Modality m : cfg.modalities)
+    phases.push_back({std::string("pretrain ") + modality_name(m) + "→vision", {Modality::Vision, m}, true, cfg.align});
+
+  int64_t global = 0;
+  for (const auto& ph : phases) {
+    const Modality anchor = ph.mods[0], learner = ph.mods[1];
+    // Trainable: the learner's tower (and the anchor's in phase 1).
+    for (auto& [n, t] : model.params) t.requires_grad_(false);
+    std::vector<std::pair<std::string, torch::Tensor>> params;
+    for (Modality m : ph.mods) {
+      if (m == anchor && ph.anchor_frozen) continue;
+      for (const auto& n : model.param_names(m)) {
+        auto& t = model.params.at(n);
+        if (!t.is_floating_point() || n.find("logit_scale") != std::string::npos || n.find("mask") != std::string::npos)
+          continue;
+        t.requires_grad_(true);
+        params.emplace_back(n, t);
+      }
+    }
+    AdamW opt({ParamGroup{"tower", ph.ph.lr, ph.ph.lr, params}}, 0.9, 0.95, 1e-8, 1e-4);
+    BatchPlanner planner(man, ph.mods, "train", ph.ph.batch_size, cfg.seed + global, 1);
+    const int64_t steps = ph.ph.steps_per_epoch > 0 ? ph.ph.steps_per_epoch : planner.steps_per_epoch();
+    ProgressBar bar(ph.label, steps * ph.ph.epochs, !quiet);
+    model.train(true);
+    for (int e = 0; e < ph.ph.epochs; ++e) {
+      opt.set_epoch(e, ph.ph.epochs, ph.ph.lr / 50);
+      for (int64_t s = 0; s < steps; ++s) {
+        BatchPlan p = planner.plan(e, s);
+        auto labels = torch::tensor(std::vector<int64_t>(p.classes.begin(), p.classes.end()));
+        auto in_a = inputs.batch(p.items.at(anchor));
+        at::Tensor e_a;
+        if (ph.anchor_frozen) {
+          torch::NoGradGuard ng;
+          e_a = embed_raw(model, anchor, in_a);
+        } else {
+          e_a = embed_raw(model, anchor, in_a);
+        }
+        auto in_b = learner == Modality::Text ? inputs.tokenize(p.prompts) : inputs.batch(p.items.at(learner));
+        auto e_b = embed_raw(model, learner, in_b);
+        auto loss = class_info_nce(e_b, e_a, labels, cfg.tau);
+        const double lv = loss.item<double>();
+        CB_CHECK_INPUT(std::isfinite(lv), "{}: loss became {} at step {} of '{}' (lower the learning rate)", out_dir, lv,
+                       s, ph.label);
+        opt.zero_grad();
+        loss.backward();
+        opt.clip_grad_norm(1.0);
+        opt.step();
+        ++global;
+        metrics << json{{"phase", ph.label}, {"epoch", e}, {"step", s}, {"global_step", global}, {"loss", lv},
+                        {"lr", opt.groups()[0].lr}}
+                       .dump()
+                << "\n";
+        bar.tick(1, fmt::format("loss {:.3f}", lv));
+      }
+      metrics.flush();
+    }
+    bar.finish();
+  }
+  model.train(false);
+  NamedTensors out;
+  for (Modality m : towers)
+    for (const auto& n : model.param_names(m)) out.emplace_back(n, model.params.at(n).detach());
+  const std::string path = out_dir + "/bridge.safetensors";
+  save_safetensors(path, out,
+                   {{"imagebind_config", ib.to_json().dump()}, {"pretrain_config", cfg.to_json().dump()},
+                    {"format", "imagebind"}});
+  return path;
+}
+
+}  // namespace cb

@@ -1,0 +1,239 @@
+// trainer.cpp — see trainer.h.
+#include "train/trainer.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "io/mapped_file.h"
+#include "train/step_losses.h"
+
+namespace cb {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+std::string resolve_bridge_path(const std::string& arg) {
+  if (fs::is_directory(arg)) {
+    const std::string p = arg + "/bridge.safetensors";
+    CB_CHECK_INPUT(fs::exists(p), "{}: no bridge.safetensors in this directory (run `codebind pretrain` first)", arg);
+    return p;
+  }
+  CB_CHECK_INPUT(fs::exists(arg), "{}: bridge file not found", arg);
+  return arg;
+}
+
+Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), opt_(opt) {
+  fs::create_directories(opt_.out_dir);
+  man_ = std::make_unique<data::Manifest>(data::Manifest::load(opt_.data_dir));
+  for (Modality m : cfg_.modality_pair) {
+    if (m == Modality::Text) continue;
+    const auto& ms = man_->info().modalities;
+    CB_CHECK_INPUT(std::find(ms.begin(), ms.end(), m) != ms.end(),
+                   "{}: modality '{}' of config key 'modality_pair' is not in the dataset", opt_.data_dir,
+                   modality_name(m));
+  }
+  const std::string bridge_path = resolve_bridge_path(opt_.bridge);
+  SafetensorsFile bridge(bridge_path);
+  const std::string ibj = bridge.meta("imagebind_config");
+  CB_CHECK_INPUT(!ibj.empty(), "{}: the bridge file has no 'imagebind_config' metadata", bridge_path);
+  ImageBindConfig ib = ImageBindConfig::from_json(json::parse(ibj), bridge_path);
+  torch::manual_seed(cfg_.seed);
+  model_ = std::make_unique<CodeBindModel>(cfg_, ib, bridge);
+  inputs_ = std::make_unique<InputPipeline>(ib);
+  planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.modality_pair, "train", cfg_.batch_size, cfg_.seed,
+                                            cfg_.scale_factor);
+  std::vector<ParamGroup> groups;
+  for (auto& [name, ts] : model_->trainable_groups()) {
+    ParamGroup g;
+    g.name = name;
+    g.base_lr = g.lr = name == "new" ? cfg_.lr_new : cfg_.lr;
+    g.params = ts;
+    groups.push_back(g);
+  }
+  adam_ = std::make_unique<AdamW>(groups, 0.9, 0.95, 1e-8, 1e-4);
+  write_file_atomic(opt_.out_dir + "/config.json", cfg_.to_json().dump(2));
+}
+
+Trainer::~Trainer() = default;
+
+std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
+  model_->train(true);
+  // 1. encode every modality of the pair.
+  std::map<Modality, Encoded> enc;
+  std::map<Modality, at::Tensor> input;
+  for (Modality m : cfg_.modality_pair) {
+    input[m] = m == Modality::Text ? inputs_->tokenize(plan.prompts) : inputs_->batch(plan.items.at(m));
+    enc[m] = model_->encode(m, input[m]);
+  }
+  // 2. quantise: text first, then the others in config order.
+  std::vector<Modality> order;
+  if (cfg_.has(Modality::Text)) order.push_back(Modality::Text);
+  for (Modality m : cfg_.modality_pair)
+    if (m != Modality::Text) order.push_back(m);
+  std::map<Modality, QuantOutput> q;
+  for (Modality m : order) q.emplace(m, model_->quantise(m, enc[m], true));
+  auto cls = [&](Modality m) { return q.at(m).z_c.dim() == 3 ? q.at(m).z_c.select(1, 0) : q.at(m).z_c; };
+  // 3. pairs: (anchor, X) for every anchor and target, plus (vision, text).
+  std::vector<std::pair<Modality, Modality>> pairs;
+  for (Modality x : cfg_.targets()) {
+    if (x == Modality::Text) continue;
+    for (Modality a : {Modality::Vision, Modality::Text})
+      if (cfg_.has(a)) pairs.emplace_back(a, x);
+  }
+  if (cfg_.has(Modality::Vision) && cfg_.has(Modality::Text)) pairs.emplace_back(Modality::Vision, Modality::Text);
+  at::Tensor l_align = torch::zeros({});
+  for (auto [a, b] : pairs) l_align = l_align + step::info_nce(cls(a), cls(b), cfg_.tau);
+  l_align = l_align / double(std::max<size_t>(1, pairs.size()));
+  // 4. commitment, orthogonality, uniformity, reconstruction.
+  at::Tensor l_vq = torch::zeros({}), l_orth = torch::zeros({}), l_uni = torch::zeros({}), l_rec = torch::zeros({});
+  for (Modality m : order) l_vq = l_vq + q.at(m).commit;
+  const auto nt = cfg_.non_text();
+  if (cfg_.specific_dim > 0) {
+    for (Modality m : nt) {
+      l_orth = l_orth + step::orthogonality(q.at(m).z_c, q.at(m).z_s);
+      l_uni = l_uni + step::uniformity(q.at(m).z_s.select(1, 0));
+    }
+    l_orth = l_orth / double(nt.size());
+    l_uni = l_uni / double(nt.size());
+  }
+  for (Modality m : nt) {
+    if (!model_->has_decoder(m)) continue;
+    auto& dec = model_->decoder(m);
+    auto pred = dec->forward(q.at(m).z, enc[m].trunk, enc[m].pos_embed.detach());
+    auto target = reconstruction_target(input[m], dec->cfg.geometry);
+    l_rec = l_rec + torch::mse_loss(pred, target);
+  }
+  // 5. code matching (paper: gradient through the unit CLS chunks; reference: detached) and
+  //    the codevector uniformity of the shared codebook (logged, no gradient).
+  at::Tensor l_cm = torch::zeros({}), l_reg = torch::zeros({});
+  if (cfg_.quantiser.use_vq) {
+    const int64_t c = cfg_.quantiser.standard_vq ? cfg_.shared_dim : cfg_.quantiser.codevector_dim;
+    at::Tensor codebook = model_->shared_codebook();
+    auto unit = [&](Modality m) {
+      auto e = enc[m].e.dim() == 3 ? enc[m].e.select(1, 0) : enc[m].e;  // (B, d)
+      auto u = torch::nn::functional::normalize(e.slice(-1, 0, cfg_.shared_dim).reshape({e.size(0), -1, c}),
+                                                torch::nn::functional::NormalizeFuncOptions().dim(-1));
+      return cfg_.code_matching == CodeMatchingMode::Reference ? u.detach() : u;
+    };
+    std::map<Modality, at::Tensor> sims;
+    for (Modality m : order) sims[m] = step::chunk_similarity(unit(m), codebook);
+    for (auto [a, b] : pairs) l_cm = l_cm + step::code_matching(sims[a], sims[b]);
+    l_cm = l_cm / double(std::max<size_t>(1, pairs.size()));
+    torch::NoGradGuard ng;
+    auto Ch = torch::nn::functional::normalize(codebook, torch::nn::functional::NormalizeFuncOptions().dim(-1));
+    l_reg = step::uniformity(Ch);
+  }
+  std::map<std::string, at::Tensor> terms{{"info_nce", l_align},  {"loss_vq", l_vq},         {"loss_vq_reg", l_reg},
+                                          {"loss_cmcm", l_cm},    {"loss_modal_decomp", l_orth}, {"loss_uniform", l_uni},
+                                          {"loss_rec", l_rec}};
+  std::map<std::string, double> raw;
+  for (auto& [n, t] : terms) raw[n] = t.item<double>();
+  for (auto& [n, v] : raw)
+    if (!std::isfinite(v))
+      fail_input("training stopped: loss '{}' became {} at epoch {} step {} (global step {}); the last good checkpoint "
+                 "is kept at {}",
+                 n, v, state_.epoch, state_.step_in_epoch, state_.global_step, checkpoint_path());
+  std::map<std::string, double> w;
+  if (cfg_.adaptive_balancing) {
+    w = balancer_.update(raw);
+  } else {
+    w = {{"info_nce", 1.0}, {"loss_vq", cfg_.w_vq},     {"loss_vq_reg", cfg_.w_reg}, {"loss_cmcm", cfg_.w_cm},
+         {"loss_modal_decomp", cfg_.w_orth}, {"loss_uniform", cfg_.w_uni}, {"loss_rec", cfg_.w_recon}};
+  }
+  at::Tensor total = torch::zeros({});
+  for (auto& [n, t] : terms) total = total + w.at(n) * t;
+  adam_->zero_grad();
+  total.backward();
+  raw["grad_norm"] = adam_->clip_grad_norm(1.0);
+  adam_->step();
+  raw["loss"] = total.item<double>();
+  CB_CHECK_INPUT(std::isfinite(raw["loss"]), "training stopped: total loss became {} at global step {}; the last good "
+                 "checkpoint is kept at {}", raw["loss"], state_.global_step, checkpoint_path());
+  return raw;
+}
+
+void Trainer::save_checkpoint_now() {
+  NamedTensors extra;
+  adam_->save_state(extra);
+  state_.balancer = cfg_.adaptive_balancing ? balancer_.state() : json();
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  auto rng = gen.get_state();
+  save_checkpoint(checkpoint_path(), model_->state_tensors(), extra, rng, state_, cfg_.to_json());
+}
+
+void Trainer::restore(const std::string& path) {
+  LoadedCheckpoint c = load_checkpoint(path);
+  CB_CHECK_INPUT(c.config == cfg_.to_json(), "{}: the checkpoint was written with a different config; resume with the "
+                 "run's own config.json", path);
+  c.restore_model(model_->state_tensors());
+  model_->after_restore();
+  adam_->load_state(*c.file);
+  state_ = c.state;
+  if (cfg_.adaptive_balancing && !state_.balancer.is_null()) balancer_.load_state(state_.balancer);
+  if (c.rng_state.defined()) {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(c.rng_state);
+  }
+}
+
+std::string Trainer::run() {
+  const std::string metrics_path = opt_.out_dir + "/metrics.jsonl";
+  if (opt_.resume && fs::exists(checkpoint_path())) {
+    restore(checkpoint_path());
+    // Keep only the metric lines of the steps the checkpoint contains.
+    std::ifstream in(metrics_path);
+    std::stringstream kept;
+    std::string line;
+    while (std::getline(in, line)) {
+      try {
+        if (json::parse(line).value("global_step", int64_t(0)) <= state_.global_step) kept << line << "\n";
+      } catch (...) {
+      }
+    }
+    write_file_atomic(metrics_path, kept.str());
+    if (!opt_.quiet)
+      fmt::print(stderr, "resuming from {} (epoch {}, step {})\n", checkpoint_path(), state_.epoch, state_.step_in_epoch);
+  } else {
+    CB_CHECK_INPUT(!opt_.resume || !fs::exists(metrics_path), "{}: --resume given but no checkpoint found",
+                   opt_.out_dir);
+    write_file_atomic(metrics_path, "");
+  }
+  std::ofstream metrics(metrics_path, std::ios::app);
+  const int64_t steps =
+      cfg_.max_steps_per_epoch > 0 ? std::min<int64_t>(cfg_.max_steps_per_epoch, planner_->steps_per_epoch())
+                                   : planner_->steps_per_epoch();
+  ProgressBar bar("train " + cfg_.name, steps * cfg_.epochs, !opt_.quiet);
+  bar.tick(state_.epoch * steps + state_.step_in_epoch);
+  for (; state_.epoch < cfg_.epochs; ++state_.epoch, state_.step_in_epoch = 0) {
+    adam_->set_epoch(state_.epoch, cfg_.epochs, cfg_.lr / 50);
+    for (; state_.step_in_epoch < steps;) {
+      if (opt_.stop_after >= 0 && state_.global_step >= opt_.stop_after) return "";
+      auto raw = train_step(planner_->plan(state_.epoch, state_.step_in_epoch));
+      ++state_.step_in_epoch;
+      ++state_.global_step;
+      json line = {{"epoch", state_.epoch}, {"step", state_.step_in_epoch}, {"global_step", state_.global_step}};
+      for (auto& [n, v] : raw) line[n] = v;
+      for (auto& g : adam_->groups()) line["lr_" + g.name] = g.lr;
+      metrics << line.dump() << "\n";
+      metrics.flush();
+      bar.tick(1, fmt::format("loss {:.3f} nce {:.3f} rec {:.3f} orth {:.3f}", raw["loss"], raw["info_nce"],
+                              raw["loss_rec"], raw["loss_modal_decomp"]));
+      if (cfg_.checkpoint_every > 0 && state_.global_step % cfg_.checkpoint_every == 0 && state_.step_in_epoch < steps)
+        save_checkpoint_now();
+    }
+    // Epoch end: checkpoint positioned at the start of the next epoch.
+    state_.epoch++;
+    state_.step_in_epoch = 0;
+    save_checkpoint_now();
+    state_.epoch--;
+  }
+  bar.finish();
+  const std::string path = opt_.out_dir + "/model.safetensors";
+  model_->train(false);
+  model_->save(path);
+  return path;
+}
+
+}  // namespace cb

@@ -1,0 +1,70 @@
+// trainer.h — `codebind train`: the CodeBind training loop (spec §8.8, one step in order):
+// encode every modality of the pair → quantise (text first, then config order; EMA, k-means
+// and re-seeding happen here) → L_align (InfoNCE on quantised shared CLS, pairs (anchor, X)
+// and (vision, text)) + w_vq·L_vq + w_orth·L_orth + w_uni·L_uni + w_recon·L_recon + w_cm·L_cm
+// (paper mode: with a gradient; reference mode: detached, no effect) + w_reg·(L_cctr + L_cuni)
+// → backward → clip 1.0 → AdamW. Fixed weights or adaptive balancing (spec §10). Cosine LR
+// per epoch. Per-step JSONL metrics, a progress bar with live losses, atomic checkpoints every
+// `checkpoint_every` steps and at epoch ends; `resume` continues a killed run to the same
+// final parameters. A NaN/Inf loss stops the run with a clear message; the last checkpoint
+// (written before the bad step) is kept.
+//
+// RUN layout: config.json, metrics.jsonl, checkpoint.safetensors, model.safetensors (final).
+#pragma once
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "codebind/codebind_model.h"
+#include "codebind/inputs.h"
+#include "data/manifest.h"
+#include "train/batch_plan.h"
+#include "train/checkpoint.h"
+#include "train/loss_balancer.h"
+#include "train/schedule.h"
+#include "train/train_config.h"
+
+namespace cb {
+
+struct TrainOptions {
+  std::string data_dir, out_dir;
+  std::string bridge;       // bridge safetensors or a pretrain RUN directory (bridge.safetensors)
+  bool resume = false;
+  bool quiet = false;
+  int64_t stop_after = -1;  // testing: stop (as if killed) after this many global steps
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& cfg, const TrainOptions& opt);
+  ~Trainer();
+  // Trains to the end (or stop_after); returns the final model path ("" when stopped early).
+  std::string run();
+  // One training step on plan (epoch, step); returns the raw losses and "loss" (total).
+  std::map<std::string, double> train_step(const BatchPlan& plan);
+
+  CodeBindModel& model() { return *model_; }
+  const BatchPlanner& planner() const { return *planner_; }
+  AdamW& optimiser() { return *adam_; }
+  std::string checkpoint_path() const { return opt_.out_dir + "/checkpoint.safetensors"; }
+
+ private:
+  void save_checkpoint_now();
+  void restore(const std::string& path);
+
+  TrainConfig cfg_;
+  TrainOptions opt_;
+  std::unique_ptr<data::Manifest> man_;
+  std::unique_ptr<CodeBindModel> model_;
+  std::unique_ptr<InputPipeline> inputs_;
+  std::unique_ptr<BatchPlanner> planner_;
+  std::unique_ptr<AdamW> adam_;
+  LossBalancer balancer_;
+  TrainState state_;
+};
+
+// Resolves --bridge: a file, or a directory holding bridge.safetensors.
+std::string resolve_bridge_path(const std::string& arg);
+
+}  // namespace cb
