@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "io/pth.h"
 #include "io/safetensors.h"
+#include "encoders/imagebind_config.h"
 #include "io/weights.h"
 #include "test_util.h"
 
@@ -235,11 +236,14 @@ TEST(PthConvert, CliWritesSelfDescribingSafetensors) {
   CB_REQUIRE_FIXTURES();
   TempDir d;
   std::string in = cb::test::fixtures_dir() + "/imagebind/weights.pth";
-  std::string cfg = write(d, "cfg.json", "{\"a\": [1, 2]}");
+  std::string cfg = cb::test::fixtures_dir() + "/imagebind/config.json";
   std::string out = d.file("out.safetensors");
   ASSERT_EQ(cb::test::run_codebind("convert " + in + " " + out + " --config " + cfg + " --dtype bf16"), 0);
   cb::WeightFile src(in), dst(out);
-  EXPECT_EQ(dst.meta("config"), "{\"a\":[1,2]}");
+  EXPECT_EQ(dst.meta("config"), cb::ImageBindConfig::from_file(cfg).to_json().dump());
+  // A config that is not the ImageBind schema is refused (exit 2), as is "huge" spelled wrong.
+  std::string junk = write(d, "junk.json", "{\"a\": [1, 2]}");
+  EXPECT_EQ(cb::test::run_codebind("convert " + in + " " + d.file("j.safetensors") + " --config " + junk), 2);
   auto keys = src.keys();
   ASSERT_EQ(dst.keys().size(), keys.size());
   for (const auto& k : keys) {

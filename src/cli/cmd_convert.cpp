@@ -12,24 +12,14 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "io/safetensors.h"
+#include "encoders/imagebind_config.h"
 #include "io/weights.h"
 
 namespace {
 
-// The model config to embed: "huge" names the built-in ImageBind-Huge preset; anything else
-// is a JSON file, validated and stored compactly.
-std::string config_json(const std::string& arg) {
-  if (arg == "huge") return nlohmann::json{{"preset", "imagebind_huge"}}.dump();
-  std::ifstream f(arg);
-  CB_CHECK_INPUT(f.good(), "{}: cannot open config file", arg);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  try {
-    return nlohmann::json::parse(ss.str()).dump();
-  } catch (const nlohmann::json::exception& e) {
-    cb::fail_input("{}: invalid JSON config: {}", arg, e.what());
-  }
-}
+// The model config to embed: "huge" (the built-in ImageBind-Huge preset) or a JSON file with
+// the fixtures' config schema, validated by ImageBindConfig and stored in canonical form.
+std::string config_json(const std::string& arg) { return cb::ImageBindConfig::from_arg(arg).to_json().dump(); }
 
 cb::cli::Runner setup_convert(CLI::App* app) {
   auto in = std::make_shared<std::string>();

@@ -20,13 +20,13 @@
 #include "encoders/imagebind_model.h"
 #include "encoders/lora.h"
 #include "io/safetensors.h"
-#include "codebind/mvq_fallback.h"
+#include "codebind/codebind_quantiser.h"
 #include "train/train_config.h"
 
 namespace cb {
 
-// The quantiser behind the model (see mvq_fallback.h: stands in until quant/ lands).
-using Quantiser = FallbackQuantiser;
+// The quantiser behind the model: quant/MultimodalQuantiser built from the training config.
+using Quantiser = CodeBindQuantiser;
 using QuantOutput = MvqOutput;
 
 // One modality's encoder outputs, before quantisation.

@@ -54,6 +54,10 @@ at::Tensor uniformity_loss(const at::Tensor& s) {
   return at::pdist(s, 2).pow(2).neg().exp().mean().log();
 }
 
+at::Tensor code_matching_from_similarities(const at::Tensor& sim_a, const at::Tensor& sim_b) {
+  return code_matching_from_sims(sim_a, sim_b);
+}
+
 at::Tensor code_matching_loss(const at::Tensor& sim_a, const at::Tensor& sim_b) {
   return code_matching_from_sims(sim_a.detach(), sim_b.detach());
 }

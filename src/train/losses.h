@@ -21,6 +21,9 @@ at::Tensor uniformity_loss(const at::Tensor& s);
 // log p_a p_b (log with +1e-10); CE over y with target x, mean over chunks and batch.
 at::Tensor code_matching_loss(const at::Tensor& sim_a, const at::Tensor& sim_b);
 
+// The same loss on similarities as given (no detaching): gradients flow iff they carry one.
+at::Tensor code_matching_from_similarities(const at::Tensor& sim_a, const at::Tensor& sim_b);
+
 // Paper-intent code matching (§13 item 1): the same loss on similarities computed from the
 // NON-detached normalised CLS chunks unit_a, unit_b (B, m, c) and the normalised codebook
 // (K, c), so gradients reach the encoders/heads.

@@ -213,6 +213,10 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
   NamedTensors out;
   for (Modality m : towers)
     for (const auto& n : model.param_names(m)) out.emplace_back(n, model.params.at(n).detach());
+  // The stored config lists only the towers that were trained, so reloading the bridge does
+  // not ask for weights of modalities this run never had.
+  for (auto it = ib.modalities.begin(); it != ib.modalities.end();)
+    it = std::find(towers.begin(), towers.end(), it->first) == towers.end() ? ib.modalities.erase(it) : std::next(it);
   const std::string path = out_dir + "/bridge.safetensors";
   save_safetensors(path, out,
                    {{"imagebind_config", ib.to_json().dump()}, {"pretrain_config", cfg.to_json().dump()},
