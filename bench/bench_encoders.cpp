@@ -64,6 +64,7 @@ int bench_encoders(const cb::bench::BenchArgs& a) {
         double s = cb::bench::median_seconds(reps, [&] { run.embed(m, xi); });
         ips[dt] = double(B) / s;
         fmt::print("{:<8} {:>5} {:>6} {:>10.3f} {:>10.2f}\n", mn, B, dt, s, ips[dt]);
+        std::fflush(stdout);
       }
       if (ips.count("fp32") && ips.count("bf16"))
         fmt::print("{:<8} {:>5} ratio bf16/fp32 = {:.2f}x\n", mn, B, ips["bf16"] / ips["fp32"]);
