@@ -18,7 +18,7 @@
 #include "bench_registry.h"
 #include "core/threads.h"
 #include "index/code_index.h"
-#include "index/local_quant_TEMP.h"
+#include "quant/code_pack.h"
 #include "index/search.h"
 
 #ifdef CODEBIND_HAVE_FAISS
@@ -43,7 +43,7 @@ int bench_index(const cb::bench::BenchArgs& a) {
   C = C / C.norm(2, 1, true);  // unit rows
   Codebook cbk{K, c, std::vector<float>(C.data_ptr<float>(), C.data_ptr<float>() + C.numel())};
   at::Tensor codes = at::randint(K, {N, m}, at::kLong);                 // (N, 128)
-  at::Tensor packed = temp::pack_codes(codes, bits_for(K));            // (N, 160)
+  at::Tensor packed = cb::pack_codes(codes, bits_for(K));            // (N, 160)
   // Un-quantised embeddings (N, 1024), L2-normalised: decoded + noise.
   at::Tensor X = C.index_select(0, codes.view(-1)).view({N, D});
   X.add_(at::randn({N, D}), 0.35);

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "index/code_index.h"
-#include "index/local_quant_TEMP.h"
+#include "quant/code_pack.h"
 #include "index/search.h"
 
 namespace cb::index::itest {
@@ -33,7 +33,7 @@ inline ItemBatch random_items(const Index& ix, int64_t n, const std::vector<Moda
   const uint32_t m = ix.chunks();
   at::Tensor codes = at::empty({n, m}, at::kLong);
   for (int64_t i = 0; i < n * m; ++i) codes.data_ptr<int64_t>()[i] = int64_t(g() % ix.shared_codebook().rows);
-  at::Tensor p = temp::pack_codes(codes, ix.shared_bits());
+  at::Tensor p = cb::pack_codes(codes, ix.shared_bits());
   shared.assign(p.data_ptr<uint8_t>(), p.data_ptr<uint8_t>() + p.numel());
   ItemBatch b;
   b.n = n;
@@ -42,7 +42,7 @@ inline ItemBatch random_items(const Index& ix, int64_t n, const std::vector<Moda
     uint32_t ks = ix.specific_codebooks().begin()->second.rows;
     at::Tensor sc = at::empty({n, m}, at::kLong);
     for (int64_t i = 0; i < n * m; ++i) sc.data_ptr<int64_t>()[i] = int64_t(g() % ks);
-    at::Tensor sp = temp::pack_codes(sc, ix.specific_bits());
+    at::Tensor sp = cb::pack_codes(sc, ix.specific_bits());
     spec.assign(sp.data_ptr<uint8_t>(), sp.data_ptr<uint8_t>() + sp.numel());
     b.specific_codes = spec.data();
   }

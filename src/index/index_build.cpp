@@ -5,7 +5,8 @@
 
 #include "core/error.h"
 #include "core/progress.h"
-#include "index/local_quant_TEMP.h"
+#include "quant/assign.h"
+#include "quant/code_pack.h"
 #include "io/safetensors.h"
 
 namespace cb::index {
@@ -36,6 +37,16 @@ Codebook to_codebook(const at::Tensor& t, const std::string& where) {
   at::Tensor w = t.to(at::kFloat).contiguous();
   return Codebook{uint32_t(w.size(0)), uint32_t(w.size(1)),
                   std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel())};
+}
+
+// Eval-mode quantiser encode (spec/codebind.md §7.3 steps 1–6): x (N, m·c) → (N, m) int64,
+// the codevector with the highest cosine to each normalised chunk (ties → lowest index).
+at::Tensor encode_chunks(const at::Tensor& x, const at::Tensor& weight /*(K, c)*/) {
+  const int64_t c = weight.size(1), N = x.size(0), m = x.size(1) / c;
+  at::Tensor u = x.reshape({N * m, c});
+  u = (u / u.norm(2, 1, true).clamp_min(1e-12)).contiguous();
+  at::Tensor w = (weight / weight.norm(2, 1, true).clamp_min(1e-12)).contiguous();
+  return cb::argmax_cosine(u, w).view({N, m});
 }
 
 at::Tensor cb_tensor(const Codebook& c) {
@@ -103,7 +114,7 @@ void append_embeddings(Index& ix, const EmbeddingRows& rows, bool store_floats, 
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t nb = std::min(batch, n - b0);
     at::Tensor e = rows.emb.narrow(0, b0, nb);
-    at::Tensor sc = temp::pack_codes(temp::encode_chunks(e.narrow(1, 0, half), shared_w), ix.shared_bits());
+    at::Tensor sc = cb::pack_codes(encode_chunks(e.narrow(1, 0, half), shared_w), ix.shared_bits());
     at::Tensor pc;
     if (ix.has_specific()) {
       at::Tensor codes = at::zeros({nb, int64_t(ix.chunks())}, at::kLong);
@@ -114,9 +125,9 @@ void append_embeddings(Index& ix, const EmbeddingRows& rows, bool store_floats, 
             if (rows.modalities[b0 + i] == m) sel.push_back(i);
           if (sel.empty()) continue;
           at::Tensor idx = at::tensor(sel, at::kLong);
-          codes.index_copy_(0, idx, temp::encode_chunks(e.index_select(0, idx).narrow(1, half, half), cb_tensor(cbk)));
+          codes.index_copy_(0, idx, encode_chunks(e.index_select(0, idx).narrow(1, half, half), cb_tensor(cbk)));
         }
-      pc = temp::pack_codes(codes, ix.specific_bits());
+      pc = cb::pack_codes(codes, ix.specific_bits());
     }
     ItemBatch ib;
     ib.n = nb;
@@ -145,10 +156,10 @@ at::Tensor query_vectors(const Index& ix, const at::Tensor& emb, Modality modali
   CB_CHECK_INPUT(!concat || emb.size(1) == 2 * half, "concat search needs {}-wide query embeddings", 2 * half);
   at::Tensor e = emb.to(at::kFloat);
   if (!quantised) return concat ? e.contiguous() : e.narrow(1, 0, half).contiguous();
-  at::Tensor zc = decode_codes(temp::encode_chunks(e.narrow(1, 0, half), cb_tensor(ix.shared_codebook())),
+  at::Tensor zc = decode_codes(encode_chunks(e.narrow(1, 0, half), cb_tensor(ix.shared_codebook())),
                                ix.shared_codebook());
   if (!concat) return (zc / zc.norm(2, 1, true).clamp_min(1e-12)).contiguous();
-  at::Tensor zs = decode_codes(temp::encode_chunks(e.narrow(1, half, half), cb_tensor(*spec)), *spec);
+  at::Tensor zs = decode_codes(encode_chunks(e.narrow(1, half, half), cb_tensor(*spec)), *spec);
   at::Tensor z = at::cat({zc, zs}, 1);
   return (z / z.norm(2, 1, true).clamp_min(1e-12)).contiguous();
 }
