@@ -6,7 +6,7 @@
 //  `codebind pretrain --config configs/pretrain_tiny_test.json`).
 #include <filesystem>
 
-#include "bench/bench_registry.h"
+#include "bench_registry.h"
 #include "core/threads.h"
 #include "train/trainer.h"
 
