@@ -68,3 +68,23 @@ TEST(EmbedCli, TextMatchesTokenizerPlusModel) {
 }
 
 }  // namespace
+
+namespace {
+
+// The published checkpoint format (torch.save .pth) embeds exactly like its safetensors copy.
+TEST(EmbedCli, PthWeightsEmbedLikeSafetensors) {
+  CB_REQUIRE_FIXTURES();
+  cb::test::TempDir tmp;
+  const std::string fx = cb::test::fixtures_dir() + "/imagebind/";
+  for (const char* w : {"weights.pth", "weights.safetensors"}) {
+    const std::string args = std::string("embed --weights ") + fx + w + " --config " + fx +
+                             "config.json --modality text --text \"a photo of a dog\" --out " +
+                             tmp.file(std::string(w) + ".out");
+    ASSERT_EQ(cb::test::run_codebind(args, tmp.file("log")), 0) << w;
+  }
+  at::Tensor a = cb::SafetensorsFile(tmp.file("weights.pth.out")).get("embeddings");
+  at::Tensor b = cb::SafetensorsFile(tmp.file("weights.safetensors.out")).get("embeddings");
+  EXPECT_TRUE(a.equal(b));
+}
+
+}  // namespace

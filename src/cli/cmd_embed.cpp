@@ -14,6 +14,7 @@
 #include "io/safetensors.h"
 #include "preprocess/audio.h"
 #include "preprocess/depth_imu.h"
+#include "io/weights.h"
 #include "preprocess/image_transform.h"
 #include "preprocess/tokenizer.h"
 
@@ -134,11 +135,8 @@ std::vector<Item> read_inputs(const EmbedOptions& o, const cb::ModalityConfig& m
 
 // Loads only the tower of `m` from a weight file.
 cb::ImageBindModel load_model(const EmbedOptions& o, Modality m) {
-  const std::string ext = lower_ext(o.weights);
   CB_CHECK_INPUT(fs::exists(o.weights), "{}: no such weights file", o.weights);
-  CB_CHECK_INPUT(ext == ".safetensors", "{}: only .safetensors weights are readable in this build (.pth reader pending)",
-                 o.weights);
-  cb::SafetensorsFile f(o.weights);
+  const cb::WeightFile f(o.weights);  // .safetensors or torch.save .pth, told apart by content
   cb::ImageBindConfig cfg;
   if (!o.config.empty()) {
     cfg = cb::ImageBindConfig::from_arg(o.config);

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/parity.h"
 #include "encoders/imagebind_model.h"
+#include "io/weights.h"
 
 namespace cb {
 namespace {
@@ -130,11 +131,22 @@ void run_imagebind_group(const std::string& dir, ParityReport& r) {
   model.load(weights, weights_path);
   r.add(ParityCheck{r.group(), "weights.safetensors loaded", 0, 0, "exact", true,
                     fmt::format("{} tensors", weights.keys().size())});
-  // TODO(pth): when src/io/weights.h (WeightFile) lands, also load weights.pth and compare
-  // every tensor with the safetensors copy.
-  if (fs::exists(fs::path(dir) / "weights.pth"))
-    r.add(ParityCheck{r.group(), "weights.pth", 0, 0, "skipped", true,
-                      "the .pth reader is not in this build yet; weights.safetensors used"});
+  // The same state_dict written by torch.save: loads through the native .pth reader to
+  // bit-identical tensors.
+  const fs::path pth_path = fs::path(dir) / "weights.pth";
+  if (fs::exists(pth_path)) {
+    const WeightFile pth(pth_path.string());
+    ImageBindModel from_pth(cfg, {}, 0);
+    from_pth.load(pth, pth_path.string());
+    double worst = 0;
+    for (const auto& [k, t] : model.params) {
+      auto it = from_pth.params.find(k);
+      worst = it == from_pth.params.end() ? INFINITY
+                                          : std::max(worst, (it->second - t).abs().max().item<double>());
+    }
+    r.add(ParityCheck{r.group(), "weights.pth == weights.safetensors", worst, 0, "abs", worst == 0,
+                      fmt::format("{} tensors", from_pth.params.size())});
+  }
 
   CB_CHECK_INPUT(manifest.contains("cases") && manifest["cases"].is_object(), "{}/manifest.json: no 'cases' object",
                  dir);
