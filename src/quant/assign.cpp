@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <cfloat>
+#include <cmath>
 
 #include "core/error.h"
 
@@ -23,6 +24,21 @@ inline int64_t reduce_lanes(const float* best, const int32_t* idx, int lanes) {
     if (best[l] > bv || (best[l] == bv && idx[l] < bi)) {
       bv = best[l];
       bi = idx[l];
+    }
+  }
+  return bi;
+}
+
+// One row against the transposed codebook (8, K): the kernels' tail rows.
+int64_t argmax8_scalar(const float* xi, const float* codes_t, int64_t K) {
+  float bv = -FLT_MAX;
+  int64_t bi = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    float acc = xi[0] * codes_t[k];
+    for (int d = 1; d < 8; ++d) acc = std::fma(xi[d], codes_t[d * K + k], acc);
+    if (acc > bv) {
+      bv = acc;
+      bi = k;
     }
   }
   return bi;
@@ -71,20 +87,7 @@ __attribute__((target("avx512f"))) void argmax8_avx512(const float* rows, int64_
       out[r + i] = reduce_lanes(bestv, besti, 16);
     }
   }
-  for (; r < n; ++r) {  // tail rows
-    const float* xi = rows + r * 8;
-    float bv = -FLT_MAX;
-    int64_t bi = 0;
-    for (int64_t k = 0; k < K; ++k) {
-      float acc = xi[0] * codes_t[k];
-      for (int d = 1; d < 8; ++d) acc = std::fma(xi[d], codes_t[d * K + k], acc);
-      if (acc > bv) {
-        bv = acc;
-        bi = k;
-      }
-    }
-    out[r] = bi;
-  }
+  for (; r < n; ++r) out[r] = argmax8_scalar(rows + r * 8, codes_t, K);  // tail rows
 }
 
 __attribute__((target("avx2,fma"))) void argmax8_avx2(const float* rows, int64_t n, const float* codes_t, int64_t K,
@@ -123,20 +126,7 @@ __attribute__((target("avx2,fma"))) void argmax8_avx2(const float* rows, int64_t
       out[r + i] = reduce_lanes(bestv, besti, 8);
     }
   }
-  for (; r < n; ++r) {
-    const float* xi = rows + r * 8;
-    float bv = -FLT_MAX;
-    int64_t bi = 0;
-    for (int64_t k = 0; k < K; ++k) {
-      float acc = xi[0] * codes_t[k];
-      for (int d = 1; d < 8; ++d) acc = std::fma(xi[d], codes_t[d * K + k], acc);
-      if (acc > bv) {
-        bv = acc;
-        bi = k;
-      }
-    }
-    out[r] = bi;
-  }
+  for (; r < n; ++r) out[r] = argmax8_scalar(rows + r * 8, codes_t, K);  // tail rows
 }
 
 enum class Kernel { Avx512, Avx2, Torch };
