@@ -8,17 +8,13 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/shape_str.h"
 #include "encoders/imagebind_model.h"
 
 namespace cb {
 
 namespace {
 
-std::string shape_str(at::IntArrayRef s) {
-  std::string out = "(";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out + ")";
-}
 
 }  // namespace
 

@@ -9,16 +9,12 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/shape_str.h"
 
 namespace cb {
 
 namespace {
 
-std::string shape_str(at::IntArrayRef s) {
-  std::string out = "(";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out + ")";
-}
 
 bool belongs_to(const std::string& key, Modality m) {
   const std::string n = modality_name(m);
