@@ -23,6 +23,7 @@ CommandRegistrar::CommandRegistrar(const std::string& name, const std::string& h
 }  // namespace cb::cli
 
 int main(int argc, char** argv) {
+  cb::prefer_passive_openmp_wait(argv);
   CLI::App app{"codebind — CodeBind multimodal alignment with compositional codebooks (C++)"};
   app.set_version_flag("--version", std::string("codebind ") + CODEBIND_VERSION);
   app.require_subcommand(1);

@@ -74,7 +74,7 @@ Encoded CodeBindModel::encode(Modality m, const at::Tensor& input, bool cls_only
   Encoded out;
   auto tok = bridge_.tokens(m, input);  // (N, L, D)
   if (m == Modality::Text) {
-    auto z = bridge_.trunk(m, tok);
+    auto z = bridge_.trunk(m, cut_causal_text(tok, input));
     out.e = F::normalize(bridge_.head(m, z, input), F::NormalizeFuncOptions().dim(-1));  // (B, d_c)
     out.batch = out.e.size(0);
     return out;

@@ -115,9 +115,7 @@ eval::EmbeddingSet embed_split_baseline(const ImageBindModel& bridge, const data
   set.classes = man.info().classes;
   set.meta = {{"model", "baseline"}};
   auto embed = [&](Modality m, const at::Tensor& in) {
-    auto z = bridge.trunk(m, bridge.tokens(m, in));
-    auto h = m == Modality::Text ? bridge.head(m, z, in) : bridge.head(m, z);
-    return F::normalize(h, F::NormalizeFuncOptions().dim(-1));
+    return F::normalize(bridge.head_embedding(m, in), F::NormalizeFuncOptions().dim(-1));
   };
   for (Modality m : eval_modalities(man, modalities)) {
     auto items = man.select(m, split);

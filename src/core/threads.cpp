@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include <unistd.h>
+
 namespace cb {
 namespace {
 int g_threads = 0;
@@ -25,6 +27,16 @@ int thread_count() {
   if (g_threads > 0) return g_threads;
   unsigned hc = std::thread::hardware_concurrency();
   return hc > 0 ? static_cast<int>(hc) : 1;
+}
+
+}  // namespace cb
+
+namespace cb {
+
+void prefer_passive_openmp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "passive", 1);
+  ::execv("/proc/self/exe", argv);  // returns only on failure: carry on with the default
 }
 
 }  // namespace cb

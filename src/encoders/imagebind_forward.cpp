@@ -35,6 +35,13 @@ FlatInput ImageBindModel::flatten_clips(Modality m, const at::Tensor& input) con
   return f;
 }
 
+at::Tensor cut_causal_text(const at::Tensor& tokens, const at::Tensor& ids) {
+  if (ids.numel() == 0) return tokens;
+  // The end-of-text token has the largest id; argmax finds its first position per row.
+  const int64_t keep = ids.argmax(-1).max().item<int64_t>() + 1;
+  return tokens.narrow(1, 0, std::min<int64_t>(keep, tokens.size(1)));  // (N, keep, D)
+}
+
 // ---- stem, cls, positional embedding -------------------------------------------------------
 
 at::Tensor ImageBindModel::stem(Modality m, const at::Tensor& input) const {
@@ -175,8 +182,9 @@ at::Tensor ImageBindModel::attention(const ModalityConfig& c, int64_t block, con
   at::Tensor s = at::matmul(q, k.transpose(-2, -1));  // (N, H, L, Lk)
   if (c.causal) {
     at::Tensor mask = param(c.mask_key);  // (L, L) additive, −inf above the diagonal
-    CB_CHECK_INPUT(mask.size(0) == L, "{}: causal mask is {}x{} but the sequence has {} tokens", c.name(),
+    CB_CHECK_INPUT(mask.size(0) >= L, "{}: causal mask is {}x{} but the sequence has {} tokens", c.name(),
                    mask.size(0), mask.size(1), L);
+    if (mask.size(0) > L) mask = mask.narrow(0, 0, L).narrow(1, 0, L);  // a cut text sequence
     if (c.add_bias_kv) mask = at::constant_pad_nd(mask, {0, 1}, 0.0);
     s = s + mask;
   }
@@ -278,11 +286,15 @@ at::Tensor ImageBindModel::postprocess(Modality m, const at::Tensor& head_out) c
   return x;
 }
 
+at::Tensor ImageBindModel::head_embedding(Modality m, const at::Tensor& input, const LoraAdapters* lora) const {
+  at::Tensor t = tokens(m, input);
+  if (cfg_.at(m).causal) t = cut_causal_text(t, input);
+  return head(m, trunk(m, t, lora), input);  // (N, out)
+}
+
 at::Tensor ImageBindModel::embed(Modality m, const at::Tensor& input, const LoraAdapters* lora) const {
   FlatInput f = flatten_clips(m, input);
-  at::Tensor t = tokens(m, f.x);
-  at::Tensor h = head(m, trunk(m, t, lora), f.x);
-  at::Tensor p = postprocess(m, h);  // (N, out)
+  at::Tensor p = postprocess(m, head_embedding(m, f.x, lora));  // (N, out)
   if (f.clips > 1 || f.x.dim() < input.dim()) p = p.view({f.batch, f.clips, -1}).mean(1);  // not re-normalised
   return p;
 }

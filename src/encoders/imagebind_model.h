@@ -37,6 +37,12 @@ struct FlatInput {
   int64_t clips = 1; // S (1 when the input had no clip axis)
 };
 
+// Causal text: nothing after the batch's last end-of-text token reaches any end-of-text
+// output, so embedding paths cut the trunk input there: tokens (N, 77, D) and ids (N, 77) →
+// (N, keep, D), keep = 1 + last end-of-text position (typically ~10). The pooled embedding is
+// unchanged up to float rounding; the trunk is ~8x cheaper.
+at::Tensor cut_causal_text(const at::Tensor& tokens, const at::Tensor& ids);
+
 class ImageBindModel {
  public:
   ImageBindModel() = default;
@@ -89,6 +95,9 @@ class ImageBindModel {
   at::Tensor postprocess(Modality m, const at::Tensor& head_out) const;
   // The applied scale min(exp(s), max) as a 0-dim tensor; 1 when the modality has none.
   at::Tensor logit_scale(Modality m) const;
+  // tokens → trunk → head for a flat batch (no clip folding): (N, out), before the
+  // postprocessor. Causal text is cut after the last end-of-text token (cut_causal_text).
+  at::Tensor head_embedding(Modality m, const at::Tensor& input, const LoraAdapters* lora = nullptr) const;
   // The reference forward: (B, out); for clip inputs the mean over S of postprocess (not
   // re-normalised).
   at::Tensor embed(Modality m, const at::Tensor& input, const LoraAdapters* lora = nullptr) const;

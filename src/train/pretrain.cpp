@@ -114,12 +114,6 @@ at::Tensor class_info_nce(const at::Tensor& a, const at::Tensor& b, const at::Te
 
 namespace {
 
-// Embedding (B, out) of one modality batch, before normalisation.
-at::Tensor embed_raw(const ImageBindModel& model, Modality m, const at::Tensor& input) {
-  auto tok = model.tokens(m, input);
-  auto z = model.trunk(m, tok);
-  return m == Modality::Text ? model.head(m, z, input) : model.head(m, z);
-}
 
 struct PhaseRun {
   std::string label;
@@ -184,12 +178,12 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
         at::Tensor e_a;
         if (ph.anchor_frozen) {
           torch::NoGradGuard ng;
-          e_a = embed_raw(model, anchor, in_a);
+          e_a = model.head_embedding(anchor, in_a);
         } else {
-          e_a = embed_raw(model, anchor, in_a);
+          e_a = model.head_embedding(anchor, in_a);
         }
         auto in_b = learner == Modality::Text ? inputs.tokenize(p.prompts) : inputs.batch(p.items.at(learner));
-        auto e_b = embed_raw(model, learner, in_b);
+        auto e_b = model.head_embedding(learner, in_b);
         auto loss = class_info_nce(e_b, e_a, labels, cfg.tau);
         const double lv = loss.item<double>();
         CB_CHECK_INPUT(std::isfinite(lv), "{}: loss became {} at step {} of '{}' (lower the learning rate)", out_dir, lv,
