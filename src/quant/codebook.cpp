@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "quant/assign.h"
@@ -31,6 +33,37 @@ at::Tensor gather_rows(Communicator* comm, const at::Tensor& rows) {
   buf.narrow(0, offset, rows.size(0)).copy_(rows);
   comm->allreduce_sum(buf);
   return buf;
+}
+
+// Per-code counts (K) and sums (K, c) of unit rows (N, c) under idx (N), as float32. Sums are
+// accumulated in float64 in row order (the order of index_add_, so the same bits): the
+// correctly rounded value for any realistic N. One serial pass on CPU; torch ops elsewhere.
+std::pair<at::Tensor, at::Tensor> cluster_sums(const at::Tensor& unit_rows, const at::Tensor& idx, int64_t K) {
+  const int64_t c = unit_rows.size(1);
+  if (!unit_rows.device().is_cpu() || unit_rows.scalar_type() != at::kFloat) {
+    at::Tensor counts = at::bincount(idx, {}, K).to(at::kFloat);
+    at::Tensor sums = at::zeros({K, c}, unit_rows.options().dtype(at::kDouble))
+                          .index_add_(0, idx, unit_rows.to(at::kDouble))
+                          .to(unit_rows.scalar_type());
+    return {counts, sums};
+  }
+  at::Tensor rows = unit_rows.contiguous(), ix = idx.to(at::kLong).contiguous();
+  std::vector<int64_t> n(K, 0);
+  std::vector<double> s(K * c, 0.0);
+  const float* x = rows.data_ptr<float>();
+  const int64_t* k = ix.data_ptr<int64_t>();
+  for (int64_t i = 0; i < rows.size(0); ++i) {
+    CB_CHECK(k[i] >= 0 && k[i] < K, "cluster_sums: code {} outside [0, {})", k[i], K);
+    ++n[k[i]];
+    double* si = s.data() + k[i] * c;
+    for (int64_t j = 0; j < c; ++j) si[j] += double(x[i * c + j]);
+  }
+  at::Tensor counts = at::empty({K}, at::kFloat), sums = at::empty({K, c}, at::kFloat);
+  float* cp = counts.data_ptr<float>();
+  float* sp = sums.data_ptr<float>();
+  for (int64_t j = 0; j < K; ++j) cp[j] = float(n[j]);
+  for (int64_t j = 0; j < K * c; ++j) sp[j] = float(s[j]);
+  return {counts, sums};
 }
 
 }  // namespace
@@ -94,11 +127,7 @@ void Codebook::kmeans_init(const at::Tensor& samples_local) {
 void Codebook::ema_update(const at::Tensor& unit_rows, const at::Tensor& idx) {
   torch::NoGradGuard ng;
   const int64_t K = cfg_.num_codes;
-  at::Tensor counts = at::bincount(idx, {}, K).to(at::kFloat);
-  // Sums accumulated in float64: the correctly rounded value, independent of summation order.
-  at::Tensor sums = at::zeros({K, cfg_.code_dim}, unit_rows.options().dtype(at::kDouble))
-                       .index_add_(0, idx, unit_rows.to(at::kDouble))
-                       .to(unit_rows.scalar_type());
+  auto [counts, sums] = cluster_sums(unit_rows, idx, K);
   if (comm_) {
     comm_->allreduce_sum(counts);
     comm_->allreduce_sum(sums);
