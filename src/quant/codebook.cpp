@@ -11,11 +11,11 @@
 
 #include "core/error.h"
 #include "quant/assign.h"
+#include "quant/commitment.h"
+#include "quant/normalize.h"
 
 namespace cb {
 namespace {
-
-at::Tensor l2n(const at::Tensor& x) { return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12)); }
 
 // Every rank's rows concatenated in rank order (an all-gather built from one all-reduce).
 at::Tensor gather_rows(Communicator* comm, const at::Tensor& rows) {
@@ -72,13 +72,13 @@ Codebook::Codebook(CodebookConfig cfg) : cfg_(cfg), gen_(at::detail::createCPUGe
   CB_CHECK_INPUT(cfg_.num_codes > 0 && cfg_.code_dim > 0, "codebook: K={} c={} must be positive", cfg_.num_codes,
                  cfg_.code_dim);
   torch::NoGradGuard ng;
-  weight = l2n(at::randn({cfg_.num_codes, cfg_.code_dim}, gen_, at::TensorOptions().dtype(at::kFloat)));
+  weight = l2_normalize(at::randn({cfg_.num_codes, cfg_.code_dim}, gen_, at::TensorOptions().dtype(at::kFloat)));
   cluster_size = at::zeros({cfg_.num_codes});
   embed_avg = weight.clone();
   embed_prob = at::zeros({cfg_.num_codes});
 }
 
-at::Tensor Codebook::normalized_weight() const { return l2n(weight); }
+at::Tensor Codebook::normalized_weight() const { return l2_normalize(weight); }
 
 at::Tensor Codebook::assign(const at::Tensor& unit_rows) const {
   return argmax_cosine(unit_rows.contiguous(), normalized_weight().contiguous());
@@ -88,7 +88,7 @@ at::Tensor Codebook::encode(const at::Tensor& chunks) const {
   torch::NoGradGuard ng;
   CB_CHECK_INPUT(chunks.size(-1) == cfg_.code_dim, "codebook encode: chunk dim {} != code dim {}", chunks.size(-1),
                  cfg_.code_dim);
-  at::Tensor rows = l2n(chunks.detach().to(at::kFloat)).reshape({-1, cfg_.code_dim});
+  at::Tensor rows = l2_normalize(chunks.detach().to(at::kFloat)).reshape({-1, cfg_.code_dim});
   auto sizes = chunks.sizes().vec();
   sizes.pop_back();
   return assign(rows).view(sizes);
@@ -115,7 +115,7 @@ void Codebook::kmeans_init(const at::Tensor& samples_local) {
     bins = at::bincount(buckets, {}, K);
     at::Tensor zero = bins.eq(0);
     at::Tensor sums = at::zeros({K, cfg_.code_dim}, samples.options()).index_add_(0, buckets, samples);
-    at::Tensor nm = l2n(sums / bins.masked_fill(zero, 1).unsqueeze(1).to(at::kFloat));
+    at::Tensor nm = l2_normalize(sums / bins.masked_fill(zero, 1).unsqueeze(1).to(at::kFloat));
     means = at::where(zero.unsqueeze(1), means, nm);
   }
   weight = means.contiguous();
@@ -176,7 +176,7 @@ CodebookOutput Codebook::forward(const at::Tensor& chunks, bool training, int64_
   CB_CHECK_INPUT(tokens_per_sample >= 1 && n0 % tokens_per_sample == 0,
                  "codebook: {} rows are not a multiple of tokens_per_sample {}", n0, tokens_per_sample);
   CodebookOutput out;
-  out.unit = l2n(chunks.to(at::kFloat));  // (N0, m, c), with grad
+  out.unit = l2_normalize(chunks.to(at::kFloat));  // (N0, m, c), with grad
   at::Tensor flat = out.unit.detach().reshape({n0 * m, c}).contiguous();
   if (!initted) {
     const int64_t B = n0 / tokens_per_sample;
@@ -190,7 +190,7 @@ CodebookOutput Codebook::forward(const at::Tensor& chunks, bool training, int64_
     update_usage(out.indices);
     if (cfg_.reseed) reseed(flat);
   }
-  out.commit = cfg_.beta * (q.detach() - out.unit).pow(2).mean();
+  out.commit = commitment_loss(out.unit, q, cfg_.beta);
   out.q = out.unit + (q - out.unit).detach();
   out.indices = out.indices.view({n0, m});
   return out;
