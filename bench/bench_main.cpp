@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "bench_registry.h"
+#include "core/allocator.h"
 #include "core/threads.h"
 
 namespace cb::bench {
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
     }
     args.kv[a.substr(0, eq)] = a.substr(eq + 1);
   }
+  cb::configure_allocator();
   int threads = cb::configure_threads(static_cast<int>(args.get_int("threads", 0)));
   std::printf("benchmark %s, threads %d\n", argv[1], threads);
   try {

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/allocator.h"
 #include "core/threads.h"
 
 namespace cb::cli {
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(verbose ? spdlog::level::debug : quiet ? spdlog::level::warn : spdlog::level::info);
   cb::ProgressBar::set_global_enabled(!quiet);
   try {
+    cb::configure_allocator();
     cb::configure_threads(threads);
     for (auto& [sub, run] : runners) {
       if (sub->parsed()) return run();

@@ -6,14 +6,16 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "quant/assign.h"
+#include "quant/commitment.h"
+#include "quant/normalize.h"
 
 namespace cb {
 namespace {
-
-at::Tensor l2n(const at::Tensor& x) { return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12)); }
 
 // Every rank's rows concatenated in rank order (an all-gather built from one all-reduce).
 at::Tensor gather_rows(Communicator* comm, const at::Tensor& rows) {
@@ -33,19 +35,50 @@ at::Tensor gather_rows(Communicator* comm, const at::Tensor& rows) {
   return buf;
 }
 
+// Per-code counts (K) and sums (K, c) of unit rows (N, c) under idx (N), as float32. Sums are
+// accumulated in float64 in row order (the order of index_add_, so the same bits): the
+// correctly rounded value for any realistic N. One serial pass on CPU; torch ops elsewhere.
+std::pair<at::Tensor, at::Tensor> cluster_sums(const at::Tensor& unit_rows, const at::Tensor& idx, int64_t K) {
+  const int64_t c = unit_rows.size(1);
+  if (!unit_rows.device().is_cpu() || unit_rows.scalar_type() != at::kFloat) {
+    at::Tensor counts = at::bincount(idx, {}, K).to(at::kFloat);
+    at::Tensor sums = at::zeros({K, c}, unit_rows.options().dtype(at::kDouble))
+                          .index_add_(0, idx, unit_rows.to(at::kDouble))
+                          .to(unit_rows.scalar_type());
+    return {counts, sums};
+  }
+  at::Tensor rows = unit_rows.contiguous(), ix = idx.to(at::kLong).contiguous();
+  std::vector<int64_t> n(K, 0);
+  std::vector<double> s(K * c, 0.0);
+  const float* x = rows.data_ptr<float>();
+  const int64_t* k = ix.data_ptr<int64_t>();
+  for (int64_t i = 0; i < rows.size(0); ++i) {
+    CB_CHECK(k[i] >= 0 && k[i] < K, "cluster_sums: code {} outside [0, {})", k[i], K);
+    ++n[k[i]];
+    double* si = s.data() + k[i] * c;
+    for (int64_t j = 0; j < c; ++j) si[j] += double(x[i * c + j]);
+  }
+  at::Tensor counts = at::empty({K}, at::kFloat), sums = at::empty({K, c}, at::kFloat);
+  float* cp = counts.data_ptr<float>();
+  float* sp = sums.data_ptr<float>();
+  for (int64_t j = 0; j < K; ++j) cp[j] = float(n[j]);
+  for (int64_t j = 0; j < K * c; ++j) sp[j] = float(s[j]);
+  return {counts, sums};
+}
+
 }  // namespace
 
 Codebook::Codebook(CodebookConfig cfg) : cfg_(cfg), gen_(at::detail::createCPUGenerator(cfg.seed)) {
   CB_CHECK_INPUT(cfg_.num_codes > 0 && cfg_.code_dim > 0, "codebook: K={} c={} must be positive", cfg_.num_codes,
                  cfg_.code_dim);
   torch::NoGradGuard ng;
-  weight = l2n(at::randn({cfg_.num_codes, cfg_.code_dim}, gen_, at::TensorOptions().dtype(at::kFloat)));
+  weight = l2_normalize(at::randn({cfg_.num_codes, cfg_.code_dim}, gen_, at::TensorOptions().dtype(at::kFloat)));
   cluster_size = at::zeros({cfg_.num_codes});
   embed_avg = weight.clone();
   embed_prob = at::zeros({cfg_.num_codes});
 }
 
-at::Tensor Codebook::normalized_weight() const { return l2n(weight); }
+at::Tensor Codebook::normalized_weight() const { return l2_normalize(weight); }
 
 at::Tensor Codebook::assign(const at::Tensor& unit_rows) const {
   return argmax_cosine(unit_rows.contiguous(), normalized_weight().contiguous());
@@ -55,7 +88,7 @@ at::Tensor Codebook::encode(const at::Tensor& chunks) const {
   torch::NoGradGuard ng;
   CB_CHECK_INPUT(chunks.size(-1) == cfg_.code_dim, "codebook encode: chunk dim {} != code dim {}", chunks.size(-1),
                  cfg_.code_dim);
-  at::Tensor rows = l2n(chunks.detach().to(at::kFloat)).reshape({-1, cfg_.code_dim});
+  at::Tensor rows = l2_normalize(chunks.detach().to(at::kFloat)).reshape({-1, cfg_.code_dim});
   auto sizes = chunks.sizes().vec();
   sizes.pop_back();
   return assign(rows).view(sizes);
@@ -82,7 +115,7 @@ void Codebook::kmeans_init(const at::Tensor& samples_local) {
     bins = at::bincount(buckets, {}, K);
     at::Tensor zero = bins.eq(0);
     at::Tensor sums = at::zeros({K, cfg_.code_dim}, samples.options()).index_add_(0, buckets, samples);
-    at::Tensor nm = l2n(sums / bins.masked_fill(zero, 1).unsqueeze(1).to(at::kFloat));
+    at::Tensor nm = l2_normalize(sums / bins.masked_fill(zero, 1).unsqueeze(1).to(at::kFloat));
     means = at::where(zero.unsqueeze(1), means, nm);
   }
   weight = means.contiguous();
@@ -94,11 +127,7 @@ void Codebook::kmeans_init(const at::Tensor& samples_local) {
 void Codebook::ema_update(const at::Tensor& unit_rows, const at::Tensor& idx) {
   torch::NoGradGuard ng;
   const int64_t K = cfg_.num_codes;
-  at::Tensor counts = at::bincount(idx, {}, K).to(at::kFloat);
-  // Sums accumulated in float64: the correctly rounded value, independent of summation order.
-  at::Tensor sums = at::zeros({K, cfg_.code_dim}, unit_rows.options().dtype(at::kDouble))
-                       .index_add_(0, idx, unit_rows.to(at::kDouble))
-                       .to(unit_rows.scalar_type());
+  auto [counts, sums] = cluster_sums(unit_rows, idx, K);
   if (comm_) {
     comm_->allreduce_sum(counts);
     comm_->allreduce_sum(sums);
@@ -147,7 +176,7 @@ CodebookOutput Codebook::forward(const at::Tensor& chunks, bool training, int64_
   CB_CHECK_INPUT(tokens_per_sample >= 1 && n0 % tokens_per_sample == 0,
                  "codebook: {} rows are not a multiple of tokens_per_sample {}", n0, tokens_per_sample);
   CodebookOutput out;
-  out.unit = l2n(chunks.to(at::kFloat));  // (N0, m, c), with grad
+  out.unit = l2_normalize(chunks.to(at::kFloat));  // (N0, m, c), with grad
   at::Tensor flat = out.unit.detach().reshape({n0 * m, c}).contiguous();
   if (!initted) {
     const int64_t B = n0 / tokens_per_sample;
@@ -161,7 +190,7 @@ CodebookOutput Codebook::forward(const at::Tensor& chunks, bool training, int64_
     update_usage(out.indices);
     if (cfg_.reseed) reseed(flat);
   }
-  out.commit = cfg_.beta * (q.detach() - out.unit).pow(2).mean();
+  out.commit = commitment_loss(out.unit, q, cfg_.beta);
   out.q = out.unit + (q - out.unit).detach();
   out.indices = out.indices.view({n0, m});
   return out;

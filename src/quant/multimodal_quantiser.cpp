@@ -6,13 +6,10 @@
 #include <set>
 
 #include "core/error.h"
+#include "quant/normalize.h"
 
 namespace cb {
 namespace {
-
-at::Tensor l2n(const at::Tensor& x) {
-  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().p(2).dim(-1).eps(1e-12));
-}
 
 CodebookConfig make_cb(const QuantiserConfig& q, int64_t K, int64_t c, uint64_t salt) {
   CodebookConfig cc;
@@ -135,10 +132,13 @@ QuantiserOutput MultimodalQuantiser::forward(const at::Tensor& x, Modality m, bo
   lead.pop_back();
   const int64_t n0 = x.numel() / (dc + ds);
   at::Tensor flat = x.reshape({n0, dc + ds});
+  // The two halves as views; split (not two narrows) so the backward is one concatenation
+  // rather than two zero-filled full-width gradients summed.
+  std::vector<at::Tensor> halves = with_specific ? flat.split_with_sizes({dc, ds}, 1) : std::vector<at::Tensor>{flat};
 
   QuantiserOutput out;
   const int64_t mc = cfg_.shared_chunks(), cc = cfg_.shared_chunk_dim;
-  CodebookOutput sh = shared_codebook(m).forward(flat.narrow(1, 0, dc).reshape({n0, mc, cc}), training,
+  CodebookOutput sh = shared_codebook(m).forward(halves[0].reshape({n0, mc, cc}), training,
                                                  tokens_per_sample);
   at::Tensor qc = sh.q.reshape({n0, dc});
   auto with = [&](int64_t w) {
@@ -152,17 +152,17 @@ QuantiserOutput MultimodalQuantiser::forward(const at::Tensor& x, Modality m, bo
     s.push_back(b);
     return s;
   };
-  out.z_c = l2n(qc).view(with(dc));
+  out.z_c = l2_normalize(qc).view(with(dc));
   out.commit = sh.commit;
   out.shared_indices = sh.indices.view(with(mc));
   out.shared_unit = sh.unit.view(with2(mc, cc));
   if (with_specific) {
     const int64_t ms = cfg_.specific_chunks(), cs = cfg_.specific_chunk_dim;
-    CodebookOutput sp = specific_codebook(m).forward(flat.narrow(1, dc, ds).reshape({n0, ms, cs}), training,
+    CodebookOutput sp = specific_codebook(m).forward(halves[1].reshape({n0, ms, cs}), training,
                                                      tokens_per_sample);
     at::Tensor qs = sp.q.reshape({n0, ds});
-    out.z_s = l2n(qs).view(with(ds));
-    out.z = l2n(at::cat({qc, qs}, 1)).view(with(dc + ds));
+    out.z_s = l2_normalize(qs).view(with(ds));
+    out.z = l2_normalize(at::cat({qc, qs}, 1)).view(with(dc + ds));
     out.commit = out.commit + sp.commit;
     out.specific_indices = sp.indices.view(with(ms));
   } else {
@@ -199,14 +199,14 @@ at::Tensor MultimodalQuantiser::decode_shared(const at::Tensor& idx, Modality m)
   at::Tensor rows = shared_codebook(m).decode(idx);  // (…, m_c, c)
   auto s = idx.sizes().vec();
   s.back() = cfg_.shared_width;
-  return l2n(rows.reshape(s));
+  return l2_normalize(rows.reshape(s));
 }
 
 at::Tensor MultimodalQuantiser::decode_specific(const at::Tensor& idx, Modality m) const {
   at::Tensor rows = specific_codebook(m).decode(idx);
   auto s = idx.sizes().vec();
   s.back() = cfg_.specific_width;
-  return l2n(rows.reshape(s));
+  return l2_normalize(rows.reshape(s));
 }
 
 void MultimodalQuantiser::save(NamedTensors& out, const std::string& prefix) const {
