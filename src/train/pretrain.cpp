@@ -24,7 +24,8 @@ json phase_json(const PretrainPhase& p) {
   return {{"epochs", p.epochs}, {"steps_per_epoch", p.steps_per_epoch}, {"batch_size", p.batch_size}, {"lr", p.lr}};
 }
 
-PretrainPhase phase_from(const json& j, PretrainPhase p, const std::string& where, const std::string& name) {
+PretrainPhase phase_from(const json& j, PretrainPhase p, const std::string& where, const std::string& name,
+                         int min_epochs = 1) {
   CB_CHECK_INPUT(j.is_object(), "{}: key '{}': expected an object", where, name);
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string k = it.key();
@@ -41,7 +42,7 @@ PretrainPhase phase_from(const json& j, PretrainPhase p, const std::string& wher
     if (k == "steps_per_epoch") p.steps_per_epoch = v;
     if (k == "batch_size") p.batch_size = v;
   }
-  CB_CHECK_INPUT(p.epochs >= 1, "{}: key '{}.epochs': expected >= 1", where, name);
+  CB_CHECK_INPUT(p.epochs >= min_epochs, "{}: key '{}.epochs': expected >= {}", where, name, min_epochs);
   CB_CHECK_INPUT(p.batch_size >= 2, "{}: key '{}.batch_size': expected >= 2", where, name);
   return p;
 }
@@ -51,7 +52,8 @@ PretrainPhase phase_from(const json& j, PretrainPhase p, const std::string& wher
 json PretrainConfig::to_json() const {
   json ms = json::array();
   for (Modality m : modalities) ms.push_back(modality_name(m));
-  return {{"bridge", bridge.to_json()}, {"vision_text", phase_json(vision_text)}, {"align", phase_json(align)},
+  return {{"bridge", bridge.to_json()},          {"vision_warmup", phase_json(vision_warmup)},
+          {"vision_text", phase_json(vision_text)}, {"align", phase_json(align)},
           {"modalities", ms}, {"tau", tau}, {"seed", seed}, {"threads", threads}};
 }
 
@@ -61,6 +63,7 @@ PretrainConfig PretrainConfig::from_json(const json& j, const std::string& where
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string k = it.key();
     if (k == "bridge") c.bridge = BridgeSizes::from_json(*it, where);
+    else if (k == "vision_warmup") c.vision_warmup = phase_from(*it, c.vision_warmup, where, k, 0);
     else if (k == "vision_text") c.vision_text = phase_from(*it, c.vision_text, where, k);
     else if (k == "align") c.align = phase_from(*it, c.align, where, k);
     else if (k == "modalities") {
@@ -117,9 +120,10 @@ namespace {
 
 struct PhaseRun {
   std::string label;
-  std::vector<Modality> mods;  // [anchor, learner]
+  std::vector<Modality> mods;  // [anchor, learner]; [vision] for the supervised warm-up
   bool anchor_frozen;
   PretrainPhase ph;
+  bool supervised = false;     // warm-up: cross-entropy of a linear classifier, no pairing
 };
 
 }  // namespace
@@ -144,13 +148,16 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
   std::ofstream metrics(out_dir + "/metrics.jsonl");
   write_file_atomic(out_dir + "/pretrain_config.json", cfg.to_json().dump(2));
 
-  std::vector<PhaseRun> phases{{"pretrain vision+text", {Modality::Vision, Modality::Text}, false, cfg.vision_text}};
+  std::vector<PhaseRun> phases;
+  if (cfg.vision_warmup.epochs > 0)
+    phases.push_back({"pretrain vision warm-up", {Modality::Vision}, false, cfg.vision_warmup, true});
+  phases.push_back({"pretrain vision+text", {Modality::Vision, Modality::Text}, false, cfg.vision_text});
   for (Modality m : cfg.modalities)
     phases.push_back({std::string("pretrain ") + modality_name(m) + "→vision", {Modality::Vision, m}, true, cfg.align});
 
   int64_t global = 0;
   for (const auto& ph : phases) {
-    const Modality anchor = ph.mods[0], learner = ph.mods[1];
+    const Modality anchor = ph.mods[0], learner = ph.mods.back();
     // Trainable: the learner's tower (and the anchor's in phase 1).
     for (auto& [n, t] : model.params) t.requires_grad_(false);
     std::vector<std::pair<std::string, torch::Tensor>> params;
@@ -164,6 +171,9 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
         params.emplace_back(n, t);
       }
     }
+    // Warm-up classifier (C, out), zero-initialised, discarded after the phase.
+    torch::Tensor classifier = torch::zeros({man.num_classes(), ib.out_dim}, torch::requires_grad(ph.supervised));
+    if (ph.supervised) params.emplace_back("warmup_classifier", classifier);
     AdamW opt({ParamGroup{"tower", ph.ph.lr, ph.ph.lr, params}}, 0.9, 0.95, 1e-8, 1e-4);
     BatchPlanner planner(man, ph.mods, "train", ph.ph.batch_size, cfg.seed + global, 1);
     const int64_t steps = ph.ph.steps_per_epoch > 0 ? ph.ph.steps_per_epoch : planner.steps_per_epoch();
@@ -175,16 +185,19 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
         BatchPlan p = planner.plan(e, s);
         auto labels = torch::tensor(std::vector<int64_t>(p.classes.begin(), p.classes.end()));
         auto in_a = inputs.batch(p.items.at(anchor));
-        at::Tensor e_a;
+        at::Tensor e_a, loss;
         if (ph.anchor_frozen) {
           torch::NoGradGuard ng;
           e_a = model.head_embedding(anchor, in_a);
         } else {
           e_a = model.head_embedding(anchor, in_a);
         }
-        auto in_b = learner == Modality::Text ? inputs.tokenize(p.prompts) : inputs.batch(p.items.at(learner));
-        auto e_b = model.head_embedding(learner, in_b);
-        auto loss = class_info_nce(e_b, e_a, labels, cfg.tau);
+        if (ph.supervised) {
+          loss = torch::cross_entropy_loss(e_a.matmul(classifier.t()), labels);
+        } else {
+          auto in_b = learner == Modality::Text ? inputs.tokenize(p.prompts) : inputs.batch(p.items.at(learner));
+          loss = class_info_nce(model.head_embedding(learner, in_b), e_a, labels, cfg.tau);
+        }
         const double lv = loss.item<double>();
         CB_CHECK_INPUT(std::isfinite(lv), "{}: loss became {} at step {} of '{}' (lower the learning rate)", out_dir, lv,
                        s, ph.label);

@@ -2,6 +2,13 @@
 // on a manifest dataset with ImageBind's own recipe; the result is both the bridge CodeBind
 // trains on and the hard-alignment BASELINE it is compared with.
 //
+//   phase 0  (optional, `vision_warmup`) the vision tower alone, cross-entropy of a linear
+//            class classifier on its head output (the classifier is discarded). Measured on
+//            sensor-suite: contrastive training of a from-scratch ViT collapses every image to
+//            one embedding (cos 0.9997, loss = ln B) for hundreds of steps, because random
+//            features score worse than uniform logits; a supervised warm-up gives the text
+//            tower class-separated images to bind to. ImageBind itself starts from pretrained
+//            CLIP towers, which this stands in for.
 //   phase 1  vision + text contrastively (class prompts from the dataset's templates)
 //   phase 2  each other modality (audio, imu, depth, …) aligned to the FROZEN vision encoder
 //
@@ -30,6 +37,7 @@ struct PretrainPhase {
 
 struct PretrainConfig {
   BridgeSizes bridge;
+  PretrainPhase vision_warmup{0, 0, 40, 5e-4};  // epochs 0 = no warm-up
   PretrainPhase vision_text{6, 0, 40, 1e-3};
   PretrainPhase align{6, 0, 40, 1e-3};
   std::vector<Modality> modalities{Modality::Audio, Modality::Imu, Modality::Depth};  // phase 2
