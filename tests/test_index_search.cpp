@@ -61,6 +61,7 @@ void check_shared(uint32_t K, uint32_t m, uint32_t c, int64_t N, int k) {
 TEST(IndexSearch, SharedMatchesBruteForce10Bit) { check_shared(1024, 128, 8, 1500, 10); }
 TEST(IndexSearch, SharedMatchesBruteForceGenericBits) { check_shared(300, 12, 4, 700, 7); }
 TEST(IndexSearch, SharedMatchesBruteForce8Bit) { check_shared(256, 32, 8, 600, 5); }
+TEST(IndexSearch, SharedMatchesBruteForceManyBlocks) { check_shared(1024, 16, 8, 20000, 10); }  // > 2 blocks
 TEST(IndexSearch, KLargerThanDatabase) { check_shared(1024, 16, 8, 5, 10); }
 
 // Sensor-suite-like codes: items are mutations of a few prototypes (classes), so many items

@@ -1,16 +1,17 @@
 // search.cpp — query normalisation, quantised lookup tables with error bounds, the threaded
-// blocked scan with per-thread candidate lists, exact re-scoring of the candidates, and
+// blocked scan (blocks handed out dynamically) with per-thread candidate lists, exact re-scoring of the candidates, and
 // optional float re-ranking (see search.h; the hot loops are in search_kernels.cpp).
 #include "index/search.h"
 
-#include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 #include "core/error.h"
 #include "core/threads.h"
@@ -21,8 +22,11 @@ namespace {
 
 using detail::kLanes;
 
-// Items per database block: acc = 2048 × 16 × 2 B = 64 KB and 4 table slices = 128 KB in L2.
-constexpr int64_t kBlock = 2048;
+// Items per database block: codes 8192 × 256 B and acc 8192 × 32 B stream through L2 while
+// the 4 table slices of a chunk group (128 KB) are reused 8192 times. Measured at n = 250 000,
+// 64 queries, 2 threads (bench/bench_index.cpp): 2048 → 119 q/s, 8192 → 296, 32768 → 329,
+// 65536 → 307.
+constexpr int64_t kBlock = 8192;
 // Query batches (of 16) per pass over the database: each block's codes are transposed once
 // for all of them.
 constexpr int kBatchesPerPass = 4;
@@ -69,55 +73,107 @@ struct QTables {
   float hi[kLanes], lo[kLanes], scale[kLanes];
 };
 
-// Float tables (chunks, nl, K) for nl normalised query halves q (nl, chunks·c).
-at::Tensor float_tables(const at::Tensor& q, const Codebook& cbk, uint32_t chunks) {
-  const int64_t nl = q.size(0), c = cbk.dim;
-  at::Tensor C = at::from_blob(const_cast<float*>(cbk.w.data()), {cbk.rows, c}, at::kFloat);
-  return at::matmul(q.reshape({nl, chunks, c}).permute({1, 0, 2}), C.t());
+// fn(p, p + 1) for p in [0, P) on P threads (the caller's included). Plain threads, and no
+// ATen inside search: on the shared 2-core machine OpenMP's spin-waiting workers (left by any
+// ATen op) made 2 threads 2.6× slower than 1 (OMP_WAIT_POLICY=passive restored it), measured
+// with bench/bench_index.cpp.
+template <typename F>
+void run_workers(int64_t P, const F& fn) {
+  std::vector<std::thread> ts;
+  std::exception_ptr err;
+  std::mutex mu;
+  auto guarded = [&](int64_t p) {
+    try {
+      fn(p, p + 1);
+    } catch (...) {
+      std::lock_guard<std::mutex> l(mu);
+      if (!err) err = std::current_exception();
+    }
+  };
+  for (int64_t p = 1; p < P; ++p) ts.emplace_back(guarded, p);
+  guarded(0);
+  for (auto& t : ts) t.join();
+  if (err) std::rethrow_exception(err);
 }
 
-// Writes round((t − min_k t) / Δ) into dst (chunks4, K, 16), lanes/chunks past the data stay 0.
-void quantise_into(const at::Tensor& t, const at::Tensor& mn, const at::Tensor& step, int64_t R, uint32_t chunks4,
-                   Aligned<int16_t>& dst) {
-  const int64_t m = t.size(0), nl = t.size(1), K = t.size(2);
-  dst.resize(size_t(chunks4) * K * kLanes);
-  at::Tensor q = ((t - mn) / step.view({1, nl, 1})).round_().clamp_(0, double(R)).to(at::kShort);
-  at::Tensor d = at::from_blob(dst.p, {int64_t(chunks4), K, kLanes}, at::kShort);
-  d.narrow(0, 0, m).narrow(2, 0, nl).copy_(q.permute({0, 2, 1}));
-}
-
-void build_tables(const at::Tensor& qb, const Index& ix, const Codebook* spec, QTables& out) {
-  const uint32_t m = ix.chunks(), m4 = (m + 3) / 4 * 4;
-  const int64_t half = int64_t(m) * ix.chunk_dim(), nl = qb.size(0);
-  std::vector<at::Tensor> ts = {float_tables(qb.narrow(1, 0, half), ix.shared_codebook(), m)};
-  if (spec) ts.push_back(float_tables(qb.narrow(1, half, half), *spec, m));
-  const int64_t total = int64_t(m) * int64_t(ts.size());
-  const int64_t R = std::min<int64_t>(32767, 65535 / total);  // Σ of `total` entries ≤ 65535
-  at::Tensor range = at::zeros({nl}), base = at::zeros({nl}), maxabs = at::zeros({nl});
-  std::vector<at::Tensor> mins;
-  for (const at::Tensor& t : ts) {
-    at::Tensor mn = t.amin(2, true);  // (m, nl, 1)
-    range = at::maximum(range, (t.amax(2, true) - mn).amax({0, 2}));
-    base += mn.sum(at::IntArrayRef{0, 2});
-    maxabs += t.abs().amax(2).sum(0);
-    mins.push_back(mn);
-  }
-  at::Tensor step = range / double(R);
-  step = at::where(step > 0, step, at::ones_like(step));
-  // Per entry: rounding ≤ Δ/2 (+ float error of the division, ≪ 1e-3 Δ); the float tables and
-  // the float sum base + Δ·S are off by ~1e-7 relative — covered by 1e-5·Σ_j max|t| + 1e-6.
-  at::Tensor err = step * (double(total) * 0.501) + maxabs * 1e-5 + 1e-6;
-  quantise_into(ts[0], mins[0], step, R, m4, out.shared);
-  if (spec) quantise_into(ts[1], mins[1], step, R, m4, out.spec);
-  for (int l = 0; l < kLanes; ++l) {
-    if (l < nl) {
-      out.hi[l] = (base[l] + err[l]).item<float>();
-      out.lo[l] = (base[l] - err[l]).item<float>();
-      out.scale[l] = step[l].item<float>();
-    } else {
-      out.hi[l] = out.lo[l] = out.scale[l] = 0;
+// Float table of one half for nl ≤ 16 queries: tf[j][k][l] = q_l,j · C[k] (l < nl), and per
+// (j, l) the minimum over k (mn), plus per lane the largest range over j (rng, running max),
+// Σ_j min (base) and Σ_j max|t| (maxabs). q (nl, ·) rows, this half at column `off`.
+void float_table(const float* q, int64_t qstride, int64_t off, int64_t nl, const Codebook& cbk, uint32_t chunks,
+                 float* tf, float* mn, float* rng, double* base, double* maxabs) {
+  const uint32_t K = cbk.rows, c = cbk.dim;
+  std::vector<float> qt(size_t(c) * kLanes);  // chunk j of every query, transposed (c, 16)
+  for (uint32_t j = 0; j < chunks; ++j) {
+    std::fill(qt.begin(), qt.end(), 0.f);
+    for (int64_t l = 0; l < nl; ++l)
+      for (uint32_t d = 0; d < c; ++d) qt[d * kLanes + l] = q[l * qstride + off + j * c + d];
+    float lo[kLanes], hi[kLanes], ab[kLanes];
+    std::fill(lo, lo + kLanes, std::numeric_limits<float>::infinity());
+    std::fill(hi, hi + kLanes, -std::numeric_limits<float>::infinity());
+    std::fill(ab, ab + kLanes, 0.f);
+    float* tj = tf + size_t(j) * K * kLanes;
+    for (uint32_t k = 0; k < K; ++k) {
+      const float* cv = cbk.row(k);
+      float t[kLanes] = {};
+      for (uint32_t d = 0; d < c; ++d)
+        for (int l = 0; l < kLanes; ++l) t[l] += cv[d] * qt[d * kLanes + l];
+      for (int l = 0; l < kLanes; ++l) {
+        tj[size_t(k) * kLanes + l] = t[l];
+        lo[l] = std::min(lo[l], t[l]), hi[l] = std::max(hi[l], t[l]), ab[l] = std::max(ab[l], std::abs(t[l]));
+      }
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      mn[j * kLanes + l] = lo[l];
+      rng[l] = std::max(rng[l], hi[l] - lo[l]);
+      base[l] += lo[l], maxabs[l] += ab[l];
     }
   }
+}
+
+// dst[j][k][l] = round((tf[j][k][l] − mn[j][l]) / Δ_l) in [0, R]; dst sized (chunks4, K, 16), zeroed.
+void quantise_table(const float* tf, const float* mn, const float* inv_step, int64_t R, uint32_t chunks, uint32_t K,
+                    uint32_t chunks4, Aligned<int16_t>& dst) {
+  dst.resize(size_t(chunks4) * K * kLanes);
+  for (uint32_t j = 0; j < chunks; ++j)
+    for (uint32_t k = 0; k < K; ++k) {
+      const size_t o = (size_t(j) * K + k) * kLanes;
+      for (int l = 0; l < kLanes; ++l) {
+        const float x = (tf[o + l] - mn[j * kLanes + l]) * inv_step[l];  // ≥ 0
+        dst.p[o + l] = int16_t(std::min<int64_t>(R, int64_t(x + 0.5f)));
+      }
+    }
+}
+
+// Quantised tables of nl ≤ 16 normalised queries q (nl, Dq). Plain loops, no ATen: on the
+// shared machine every OpenMP region left a spinning worker that slowed the scan threads.
+void build_tables(const float* q, int64_t Dq, int64_t nl, const Index& ix, const Codebook* spec, QTables& out) {
+  const uint32_t m = ix.chunks(), m4 = (m + 3) / 4 * 4, c = ix.chunk_dim();
+  const int64_t half = int64_t(m) * c;
+  const int64_t total = int64_t(m) * (spec ? 2 : 1);
+  const int64_t R = std::min<int64_t>(32767, 65535 / total);  // Σ of `total` entries ≤ 65535
+  float rng[kLanes] = {};
+  double base[kLanes] = {}, maxabs[kLanes] = {};
+  thread_local std::vector<float> tf_s, tf_p, mn_s, mn_p;
+  const Codebook& C = ix.shared_codebook();
+  tf_s.resize(size_t(m) * C.rows * kLanes), mn_s.resize(size_t(m) * kLanes);
+  float_table(q, Dq, 0, nl, C, m, tf_s.data(), mn_s.data(), rng, base, maxabs);
+  if (spec) {
+    tf_p.resize(size_t(m) * spec->rows * kLanes), mn_p.resize(size_t(m) * kLanes);
+    float_table(q, Dq, half, nl, *spec, m, tf_p.data(), mn_p.data(), rng, base, maxabs);
+  }
+  float inv_step[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    const double step = l < nl && rng[l] > 0 ? double(rng[l]) / double(R) : 1.0;
+    inv_step[l] = float(1.0 / step);
+    // Per entry: rounding ≤ Δ/2 (+ float error of the scaling, ≪ 1e-3 Δ); the float tables
+    // and the float sum base + Δ·S are off by ~1e-7 relative — covered by 1e-5·Σ_j max|t| + 1e-6.
+    const double err = step * (double(total) * 0.501) + maxabs[l] * 1e-5 + 1e-6;
+    out.scale[l] = l < nl ? float(step) : 0.f;
+    out.hi[l] = l < nl ? float(base[l] + err) : 0.f;
+    out.lo[l] = l < nl ? float(base[l] - err) : 0.f;
+  }
+  quantise_table(tf_s.data(), mn_s.data(), inv_step, R, m, C.rows, m4, out.shared);
+  if (spec) quantise_table(tf_p.data(), mn_p.data(), inv_step, R, m, spec->rows, m4, out.spec);
 }
 
 void run_scan(Kernel k, const detail::BlockCodes& b, const int16_t* T, uint32_t K, uint16_t* acc) {
@@ -142,7 +198,7 @@ struct Candidate {
   float ub;
 };
 
-// One query's first-pass state in one database shard.
+// One query's first-pass state in one worker (over the blocks it scanned).
 struct QueryState {
   TopK lb;                      // the best lower bounds seen
   std::vector<Candidate> cand;  // items whose upper bound reached the threshold when seen
@@ -204,9 +260,15 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
   if (kern == Kernel::Avx2 && !__builtin_cpu_supports("avx2")) kern = Kernel::Scalar;
 
   // Normalised queries (nq, Dq): cosine needs ‖q‖ = 1 over the part that is compared.
-  at::Tensor Q = at::from_blob(const_cast<float*>(queries), {nq, dim}, at::kFloat).narrow(1, 0, Dq).contiguous();
-  Q = Q / Q.norm(2, 1, true).clamp_min(1e-12);
-  const float* Qp = Q.data_ptr<float>();
+  std::vector<float> Qn(size_t(nq) * Dq);
+  for (int64_t i = 0; i < nq; ++i) {
+    const float* src = queries + i * dim;
+    double ss = 0;
+    for (int64_t d = 0; d < Dq; ++d) ss += double(src[d]) * src[d];
+    const float inv_n = float(1.0 / std::max(std::sqrt(ss), 1e-12));
+    for (int64_t d = 0; d < Dq; ++d) Qn[i * Dq + d] = src[d] * inv_n;
+  }
+  const float* Qp = Qn.data();
   const bool rerank = opt.rerank > 0 && index.float_dim() >= Dq && index.embeddings() != nullptr;
   const int cand = rerank ? std::max(opt.k, opt.rerank) : opt.k;
 
@@ -217,6 +279,8 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
   const uint32_t K = index.shared_codebook().rows, Ks = concat ? spec->rows : 0;
 
   const int64_t nblocks = (N + kBlock - 1) / kBlock;
+  // One worker per thread; blocks are handed out dynamically (a shared machine may slow one
+  // core down: a static split made 2 threads slower than 1 under load).
   const int64_t P = std::max<int64_t>(1, std::min<int64_t>(thread_count(), nblocks));
   std::vector<std::vector<Hit>> out(nq);
   int64_t rescored = 0;
@@ -224,11 +288,14 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
   for (int64_t p0 = 0; p0 < nq && N > 0; p0 += kPass) {
     const int64_t np = std::min(kPass, nq - p0), nbatch = (np + kLanes - 1) / kLanes;
     std::vector<QTables> tables(nbatch);
-    for (int64_t b = 0; b < nbatch; ++b)
-      build_tables(Q.narrow(0, p0 + b * kLanes, std::min<int64_t>(kLanes, np - b * kLanes)), index,
-                   concat ? spec : nullptr, tables[b]);
+    run_workers(std::min<int64_t>(P, nbatch), [&](int64_t pb, int64_t) {
+      for (int64_t b = pb; b < nbatch; b += std::min<int64_t>(P, nbatch))
+        build_tables(Qp + (p0 + b * kLanes) * Dq, Dq, std::min<int64_t>(kLanes, np - b * kLanes), index,
+                     concat ? spec : nullptr, tables[b]);
+    });
     std::vector<std::vector<QueryState>> st(P, std::vector<QueryState>(np));
-    at::parallel_for(0, P, 1, [&](int64_t pb, int64_t pe) {
+    std::atomic<int64_t> next_block{0};
+    run_workers(P, [&](int64_t pb, int64_t pe) {
       detail::BlockCodes bs, bp;
       Aligned<uint16_t> acc;
       acc.resize(size_t(kBlock) * kLanes);
@@ -236,8 +303,7 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
       float th[kLanes];
       for (int64_t p = pb; p < pe; ++p) {
         for (QueryState& s : st[p]) s.lb.k = cand;
-        const int64_t b0 = nblocks * p / P, b1 = nblocks * (p + 1) / P;
-        for (int64_t blk = b0; blk < b1; ++blk) {
+        for (int64_t blk; (blk = next_block.fetch_add(1)) < nblocks;) {
           const int64_t r0 = blk * kBlock, nb = std::min<int64_t>(kBlock, N - r0);
           detail::load_block(index.shared_codes(), index.shared_code_bytes(), index.shared_bits(), m, N, r0, nb, bs);
           if (concat)
@@ -271,11 +337,11 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
         }
       }
     });
-    // Merge the shards: global threshold from every shard's lower bounds, then exact scores of
+    // Merge the workers: global threshold from every worker's lower bounds, then exact scores of
     // the surviving candidates.
     std::vector<int64_t> n_rescored(np, 0);
-    at::parallel_for(0, np, 1, [&](int64_t qb, int64_t qe) {
-      for (int64_t qi = qb; qi < qe; ++qi) {
+    run_workers(std::min<int64_t>(P, np), [&](int64_t pb, int64_t) {
+      for (int64_t qi = pb; qi < np; qi += std::min<int64_t>(P, np)) {
         TopK lb;
         lb.k = cand;
         for (int64_t p = 0; p < P; ++p)

@@ -1,9 +1,9 @@
 // search_kernels.cpp — see search_kernels.h. The scan and bound bodies are written once with
 // GCC vector extensions (16 × uint16 = one ymm; 2 × 8 floats); the AVX2 / AVX-512 copies
 // differ only in target attributes. Measured on the 2-core EPYC (AVX2, 1M codes, one thread,
-// /tmp microbenchmark recorded in docs/bench/index.md): transposed blocks of 2048 items with
-// 4-chunk groups ran 1.7× faster than reading the packed rows per item, and 16 uint16 lanes
-// 2× faster per query than 8 float lanes.
+// microbenchmark noted in docs/bench/index.md): transposed blocks with 4-chunk groups ran
+// 1.7× faster than reading the packed rows per item, and 16 uint16 lanes 2× faster per query
+// than 8 float lanes.
 #include "index/search_kernels.h"
 
 #include <algorithm>

@@ -5,8 +5,7 @@
 // is the uint16 sum of one table row per chunk (one 32-byte load + add per chunk, 16 queries
 // at once). The database is scanned in blocks of items whose codes are first transposed to
 // chunk-group-major words (BlockCodes) so that, for a group of 4 chunks, the 4 table slices
-// (4 × 32 KB) stay in L2 while the whole block's codes stream past, and the acc (nb, 16)
-// stays in L1/L2. One generic body (GCC vector extensions) is compiled with different target
+// (4 × 32 KB) stay in L2 while the whole block's codes and the acc (nb, 16) stream past. One generic body (GCC vector extensions) is compiled with different target
 // attributes in search_kernels.cpp; search.cpp picks one at run time.
 #pragma once
 #include <cstddef>
