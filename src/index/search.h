@@ -8,7 +8,7 @@
 //  1. Per batch of 16 queries, the table T[j][k] = q_j · C[k] is quantised to uint16 with one
 //     step Δ per query and an offset per (query, chunk) (entries ≤ 65535 / chunks so sums
 //     cannot overflow); a scan of the database (search_kernels.h: 16 queries per SIMD add,
-//     blocked so table slices stay in L2, threaded over database shards) gives each item an
+//     blocked so table slices stay in L2, threaded over database blocks) gives each item an
 //     approximate dot ã with |ã − exact| ≤ E = chunks·Δ/2 (+ float slack). Per query a heap of
 //     the k best lower bounds (ã − E)·w (w = 1/‖decoded‖) gives a threshold θ; an item is a
 //     candidate when its upper bound (ã + E)·w ≥ θ.
