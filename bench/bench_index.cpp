@@ -13,8 +13,9 @@
 // float search on a trained run's sensor-suite codes: every item of DIR is embedded by RUN's
 // model; the index holds its codes; each item is a query — quantised z_c for the code search
 // (as evaluation compares), its un-quantised shared embedding for the float search over the
-// un-quantised shared embeddings of all items. Also checks the code search against brute
-// force over the decoded quantised embeddings.
+// un-quantised shared embeddings of all items; also with the un-quantised query against the
+// codes (asymmetric distance, `index search --query raw`). Also checks the code search against
+// brute force over the decoded quantised embeddings.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -173,12 +174,28 @@ int bench_index_suite(const cb::bench::BenchArgs& a) {
         ++differ;
     }
   }
+  // Asymmetric distance: the un-quantised query against the codes (index search --query raw).
+  auto adc = search(ix, raw.data_ptr<float>(), N, D, cb::Modality::Text, opt);
+  double hit_raw = 0;
+  for (int64_t q = 0; q < N; ++q) {
+    std::set<int64_t> f(fidx[q].data_ptr<int64_t>(), fidx[q].data_ptr<int64_t>() + k);
+    for (const Hit& h : adc[q]) hit_raw += f.count(h.row);
+  }
   std::printf("index-suite: %lld items (%u chunks, K=%u), every item a query, k=%d\n", (long long)N, ix.chunks(),
               ix.shared_codebook().rows, k);
   std::printf("code search: %.1f queries/s; results differing from brute force over decoded codes: %lld of %lld\n",
               N / t_code, (long long)differ, (long long)(N * k));
   std::printf("recall@%d of code search (quantised queries) vs float search (un-quantised): %.3f\n", k,
               hit / double(N * k));
+  std::printf("recall@%d of code search (un-quantised queries, asymmetric) vs float search: %.3f\n", k,
+              hit_raw / double(N * k));
+  std::printf("mean cosine between an item's un-quantised and decoded quantised shared embedding: %.3f; "
+              "distinct shared code rows: %lld of %lld\n",
+              (raw * Z).sum(1).mean().item<double>(),
+              (long long)std::get<0>(at::unique_dim(
+                  at::from_blob(const_cast<uint8_t*>(ix.shared_codes()), {N, int64_t(ix.shared_code_bytes())},
+                                at::kByte), 0)).size(0),
+              (long long)N);
   std::printf("memory/item: code index %.0f B vs float32 %lld B\n", ix.search_bytes_per_item(), (long long)(D * 4));
   return 0;
 }
