@@ -14,12 +14,6 @@ namespace {
 
 constexpr int64_t kBatch = 64;  // items per forward pass
 
-Codebook to_codebook(const at::Tensor& w) {
-  at::Tensor t = w.detach().to(at::kCPU, at::kFloat).contiguous();
-  return Codebook{uint32_t(t.size(0)), uint32_t(t.size(1)),
-                  std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel())};
-}
-
 at::Tensor pack_or_zeros(const at::Tensor& codes, int64_t n, uint32_t chunks, uint32_t bits) {
   return cb::pack_codes(codes.defined() ? codes : at::zeros({n, int64_t(chunks)}, at::kLong), bits);
 }
@@ -42,9 +36,11 @@ RunModel load_run_model(const std::string& run_dir) {
                  cfg.specific_dim, cfg.shared_dim);
   rm.inputs = std::make_unique<InputPipeline>(rm.model->bridge_config(), false);
   auto& mvq = rm.model->quantiser().mvq();
-  rm.codebooks.shared = to_codebook(mvq.shared_codebook().weight);
-  for (Modality m : rm.model->config().modality_pair)
-    if (mvq.has_specific(m)) rm.codebooks.specific[m] = to_codebook(mvq.specific_codebook(m).weight);
+  rm.codebooks.shared = codebook_from_tensor(mvq.shared_codebook().weight.detach().cpu(), path + ": shared codebook");
+  for (Modality m : cfg.modality_pair)
+    if (mvq.has_specific(m))
+      rm.codebooks.specific[m] = codebook_from_tensor(mvq.specific_codebook(m).weight.detach().cpu(),
+                                                      path + ": specific codebook");
   rm.fingerprint = codebook_fingerprint(rm.codebooks.shared, rm.codebooks.specific);
   return rm;
 }
