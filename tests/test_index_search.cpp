@@ -1,6 +1,7 @@
 // test_index_search.cpp — the code index's top-k equals brute-force cosine search over the
 // decoded quantised embeddings (every kernel this CPU has), in shared and concat modes, for
-// 10-bit, 8-bit and non-power-of-two codebooks; re-ranking equals exact float search.
+// 10-bit, 8-bit and non-power-of-two codebooks, on random and on clustered (sensor-suite-like)
+// codes; the quantised first pass prunes; re-ranking equals exact float search.
 #include <map>
 #include <set>
 
@@ -60,7 +61,62 @@ void check_shared(uint32_t K, uint32_t m, uint32_t c, int64_t N, int k) {
 TEST(IndexSearch, SharedMatchesBruteForce10Bit) { check_shared(1024, 128, 8, 1500, 10); }
 TEST(IndexSearch, SharedMatchesBruteForceGenericBits) { check_shared(300, 12, 4, 700, 7); }
 TEST(IndexSearch, SharedMatchesBruteForce8Bit) { check_shared(256, 32, 8, 600, 5); }
+TEST(IndexSearch, SharedMatchesBruteForceManyBlocks) { check_shared(1024, 16, 8, 20000, 10); }  // > 2 blocks
 TEST(IndexSearch, KLargerThanDatabase) { check_shared(1024, 16, 8, 5, 10); }
+
+// Sensor-suite-like codes: items are mutations of a few prototypes (classes), so many items
+// share most codes and scores crowd together near the k-th — the case where the quantised
+// first pass must hand every contender to the exact re-scoring. Queries are noisy prototypes.
+TEST(IndexSearch, ClusteredCodesMatchBruteForce) {
+  const uint32_t m = 128, c = 8, K = 1024;
+  Index ix(random_codebook(K, c, 40), {}, m, 0);
+  std::mt19937_64 g(41);
+  const int64_t N = 2500, P = 12;
+  at::Tensor proto = at::randint(K, {P, int64_t(m)}, at::kLong);
+  at::Tensor codes = proto.index_select(0, at::arange(N) % P).clone();
+  for (int64_t i = 0; i < N; ++i)
+    for (int t = 0; t < 6; ++t) codes[i][int64_t(g() % m)] = int64_t(g() % K);  // ~5% of chunks differ
+  at::Tensor packed = cb::pack_codes(codes, ix.shared_bits());
+  ItemBatch b;
+  b.n = N;
+  b.shared_codes = packed.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < N; ++i) b.ids.push_back("c" + std::to_string(i)), b.modalities.push_back(Modality::Imu);
+  ix.append(b);
+  std::vector<std::pair<int64_t, std::vector<double>>> all;
+  for (int64_t r = 0; r < N; ++r) all.push_back({r, decode_ref(ix, r, false)});
+  const int64_t nq = 20, d = int64_t(m) * c;
+  auto noise = random_queries(nq, d, 42);
+  std::vector<float> q(nq * d);
+  for (int64_t i = 0; i < nq; ++i) {
+    auto z = ix.decode(i % P, false);  // rows 0..P-1 are one of each prototype
+    for (int64_t j = 0; j < d; ++j) q[i * d + j] = z[j] + 0.02f * (i / P) * noise[i * d + j];
+  }
+  for (Kernel kern : kernels()) {
+    SCOPED_TRACE(kernel_name(kern));
+    SearchOptions o;
+    o.k = 10;
+    o.kernel = kern;
+    auto res = search(ix, q.data(), nq, d, Modality::Imu, o);
+    for (int64_t i = 0; i < nq; ++i) expect_topk(res[i], normalised(&q[i * d], d), all, 10);
+  }
+}
+
+// The quantised first pass really prunes: on random codes only a small share of the database
+// is re-scored exactly.
+TEST(IndexSearch, FirstPassPrunes) {
+  Index ix(random_codebook(1024, 8, 50), {}, 128, 0);
+  std::vector<uint8_t> sc, pc;
+  std::vector<float> fl;
+  const int64_t N = 6000, nq = 16, d = 1024;
+  ix.append(random_items(ix, N, {Modality::Vision}, 51, sc, pc, fl));
+  auto q = random_queries(nq, d, 52);
+  int64_t rescored = 0;
+  SearchOptions o;
+  o.rescored = &rescored;
+  search(ix, q.data(), nq, d, Modality::Text, o);
+  EXPECT_GT(rescored, 0);
+  EXPECT_LT(rescored, N * nq / 10) << "re-scored " << rescored << " of " << N * nq;
+}
 
 TEST(IndexSearch, QuantisedQueryFindsItself) {
   // An item's own decoded embedding as the query must rank it first with cosine 1.

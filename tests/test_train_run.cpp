@@ -5,8 +5,7 @@
 
 #include <filesystem>
 
-#include "test_util.h"
-#include "train/pretrain.h"
+#include "test_tiny_run.h"
 #include "train/trainer.h"
 
 using namespace cb;
@@ -14,33 +13,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One small dataset + tiny bridge shared by the tests of this file (built once).
-struct Fixture {
-  std::string root, data, bridge;
-  bool ok = false;
-};
-
-Fixture& fixture() {
-  static Fixture f = [] {
-    Fixture x;
-    x.root = std::string(CODEBIND_BINARY_DIR) + "/tmp/train_run_fixture";
-    x.data = x.root + "/data";
-    x.bridge = x.root + "/bridge";
-    if (!fs::exists(x.data + "/items.jsonl")) {
-      fs::create_directories(x.root);
-      if (test::run_codebind("data sensor-suite --out " + x.data + " --size small --seed 1") != 0) return x;
-    }
-    if (!fs::exists(x.bridge + "/bridge.safetensors")) {
-      auto pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
-      run_pretrain(pc, x.data, x.bridge, true);
-    }
-    x.ok = true;
-    return x;
-  }();
-  return f;
-}
-
-TrainConfig tiny() { return TrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/codebind_tiny_test.json"); }
+using test::tiny_fixture;
+TrainConfig tiny() { return test::tiny_train_config(); }
 
 std::map<std::string, at::Tensor> final_params(const std::string& run) {
   return load_safetensors(run + "/model.safetensors");
@@ -49,7 +23,7 @@ std::map<std::string, at::Tensor> final_params(const std::string& run) {
 }  // namespace
 
 TEST(TrainRun, FiniteLossesAndResumeIsBitIdentical) {
-  auto& f = fixture();
+  auto& f = tiny_fixture();
   ASSERT_TRUE(f.ok) << "could not generate the small sensor-suite";
   test::TempDir tmp;
   TrainOptions o;
@@ -85,7 +59,7 @@ TEST(TrainRun, FiniteLossesAndResumeIsBitIdentical) {
 }
 
 TEST(TrainRun, FreezeBridgeHeadsLeavesThemUnchanged) {
-  auto& f = fixture();
+  auto& f = tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
   TrainConfig c = tiny();

@@ -1,12 +1,14 @@
 // cmd_index.cpp — `codebind index build|add|search|info|delete|merge`: the compressed code
-// index on the command line (docs/cli/index.md). Queries come from an embeddings file for
-// now; text and raw-file queries need a trained run's encoders and are refused clearly.
+// index on the command line (docs/cli/index.md). Items come from a trained run over a dataset
+// or from embeddings + codebook files; queries from texts or raw files through a run's model,
+// or from an embeddings file.
 #include <filesystem>
 
 #include "cli/command.h"
 #include "core/error.h"
 #include "index/code_index.h"
 #include "index/index_build.h"
+#include "index/index_run.h"
 #include "index/search.h"
 
 namespace {
@@ -15,12 +17,6 @@ using namespace cb::index;
 std::optional<cb::Modality> opt_modality(const std::string& s, const std::string& where) {
   if (s.empty()) return std::nullopt;
   return cb::parse_modality(s, where);
-}
-
-[[noreturn]] void no_model_yet(const std::string& what) {
-  cb::fail_input("index: {} needs a trained CodeBind run (encoders + model), which this build cannot load yet; "
-                 "embed the inputs first and pass --embeddings FILE.safetensors",
-                 what);
 }
 
 void print_info(const Index& ix) {
@@ -45,20 +41,20 @@ void print_info(const Index& ix) {
 cb::cli::Runner setup_index(CLI::App* app) {
   app->require_subcommand(1);
   struct Opts {
-    std::string index, out, embeddings, codebook, modality, text, mode = "shared", query = "quantised", only;
-    std::vector<std::string> inputs, ids;
+    std::string index, out, embeddings, codebook, modality, mode = "shared", query = "quantised", only, run, data;
+    std::vector<std::string> inputs, ids, texts;
     int k = 10, rerank = 0;
     bool store_floats = false, json = false, quiet = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* build = app->add_subcommand("build", "build an index from embeddings and a codebook file");
+  auto* build = app->add_subcommand("build", "build an index from a trained run over a dataset, or from embeddings");
   build->add_option("--embeddings", o->embeddings, "embeddings .safetensors (see docs/cli/index.md)");
   build->add_option("--codebook", o->codebook, "codebook .safetensors: shared (K,c), specific.<modality> (Ks,c)");
   build->add_option("--modality", o->modality, "modality of every row (overrides the file's metadata)");
   build->add_option("--out", o->out, "index file to write")->required();
   build->add_flag("--store-floats", o->store_floats, "also store the float embeddings (for --rerank)");
-  build->add_option("--run", o->text, "trained run folder (not available yet in this build)");
-  build->add_option("--data", o->inputs, "dataset folder (with --run; not available yet)");
+  build->add_option("--run", o->run, "trained CodeBind run folder (RUN/model.safetensors): its codes and codebooks");
+  build->add_option("--data", o->data, "dataset folder (with --run): every item of the run's modalities, all splits");
   build->add_flag("--quiet", o->quiet, "no progress bar");
 
   auto* add = app->add_subcommand("add", "append embeddings to an index (quantised with its codebooks)");
@@ -71,9 +67,11 @@ cb::cli::Runner setup_index(CLI::App* app) {
   auto* search = app->add_subcommand("search", "top-k search");
   search->add_option("--index", o->index, "index file")->required();
   search->add_option("--embeddings", o->embeddings, "query embeddings .safetensors");
-  search->add_option("--text", o->text, "text query (needs a trained run; not available yet)");
-  search->add_option("--modality", o->modality, "modality of the queries (default: the file's metadata)");
-  search->add_option("inputs", o->inputs, "raw query files (need a trained run; not available yet)");
+  search->add_option("--text", o->texts, "text query, embedded with --run's model (repeatable)");
+  search->add_option("--modality", o->modality, "modality of the queries (raw files; default for --embeddings: "
+                                                "the file's metadata)");
+  search->add_option("inputs", o->inputs, "raw query files of --modality, embedded with --run's model");
+  search->add_option("--run", o->run, "trained CodeBind run whose model embeds --text / raw-file queries");
   search->add_option("-k", o->k, "results per query")->check(CLI::Range(1, 100000));
   search->add_option("--mode", o->mode, "shared (cross-modal) or concat (same-modality, shared+specific)")
       ->check(CLI::IsMember({"shared", "concat"}));
@@ -98,9 +96,19 @@ cb::cli::Runner setup_index(CLI::App* app) {
 
   return [=]() -> int {
     if (build->parsed()) {
-      if (!o->text.empty() || !o->inputs.empty()) no_model_yet("index build --run/--data");
+      if (!o->run.empty() || !o->data.empty()) {
+        CB_CHECK_INPUT(!o->run.empty() && !o->data.empty(), "index build: --run RUN and --data DIR go together");
+        CB_CHECK_INPUT(o->embeddings.empty() && o->codebook.empty() && !o->store_floats,
+                       "index build: --run/--data builds from the model's own codes; drop --embeddings, --codebook "
+                       "and --store-floats");
+        RunModel rm = load_run_model(o->run);
+        Index ix = build_index_from_run(rm, o->data, !o->quiet);
+        ix.save(o->out);
+        fmt::print("index build: {} items → {} (fingerprint {:016x})\n", ix.size(), o->out, ix.fingerprint());
+        return 0;
+      }
       CB_CHECK_INPUT(!o->embeddings.empty() && !o->codebook.empty(),
-                     "index build: give --embeddings FILE and --codebook FILE");
+                     "index build: give --run RUN --data DIR, or --embeddings FILE and --codebook FILE");
       Codebooks cbs = read_codebooks(o->codebook);
       EmbeddingRows rows = read_embeddings(o->embeddings, opt_modality(o->modality, "--modality"));
       const uint32_t c = cbs.shared.dim;
@@ -123,10 +131,25 @@ cb::cli::Runner setup_index(CLI::App* app) {
       return 0;
     }
     if (search->parsed()) {
-      if (!o->text.empty()) no_model_yet("index search --text");
-      if (!o->inputs.empty()) no_model_yet("index search with raw input files");
-      CB_CHECK_INPUT(!o->embeddings.empty(), "index search: give --embeddings FILE (or --text / INPUT…)");
+      const int sources = int(!o->texts.empty()) + int(!o->inputs.empty()) + int(!o->embeddings.empty());
+      CB_CHECK_INPUT(sources == 1, "index search: give exactly one of --text \"…\", --modality M INPUT…, "
+                                   "--embeddings FILE");
       Index ix = Index::open(o->index);
+      EmbeddingRows rows;
+      bool model_queries = o->embeddings.empty();
+      if (model_queries) {
+        CB_CHECK_INPUT(!o->run.empty(), "index search: --text and raw-file queries need --run RUN (the trained run "
+                                        "whose model built the index)");
+        CB_CHECK_INPUT(!o->inputs.empty() || o->modality.empty() || o->modality == "text",
+                       "index search: --modality {} needs input files", o->modality);
+        CB_CHECK_INPUT(o->inputs.empty() || !o->modality.empty(), "index search: raw query files need --modality M");
+        RunModel rm = load_run_model(o->run);
+        check_same_model(ix, rm);
+        rows = !o->texts.empty() ? embed_texts(rm, o->texts)
+                                 : embed_files(rm, cb::parse_modality(o->modality, "--modality"), o->inputs);
+      } else {
+        rows = read_embeddings(o->embeddings, opt_modality(o->modality, "--modality"));
+      }
       if (!o->codebook.empty()) {
         Codebooks q = read_codebooks(o->codebook);
         uint64_t fp = codebook_fingerprint(q.shared, q.specific);
@@ -135,7 +158,6 @@ cb::cli::Runner setup_index(CLI::App* app) {
                        "a different model",
                        o->index, o->codebook, fp, ix.fingerprint());
       }
-      EmbeddingRows rows = read_embeddings(o->embeddings, opt_modality(o->modality, "--modality"));
       if (!rows.fingerprint.empty())
         CB_CHECK_INPUT(rows.fingerprint == fmt::format("{:016x}", ix.fingerprint()),
                        "{}: queries were made with codebook {} but the index {} uses {:016x}", rows.path,
@@ -145,7 +167,8 @@ cb::cli::Runner setup_index(CLI::App* app) {
       so.mode = o->mode == "concat" ? SearchMode::Concat : SearchMode::Shared;
       so.rerank = o->rerank;
       if (!o->only.empty()) so.only_modality = static_cast<int>(cb::parse_modality(o->only, "--only"));
-      const bool quant = o->query == "quantised";
+      // Model queries are already the quantised embeddings evaluation compares.
+      const bool quant = o->query == "quantised" && !model_queries;
       // Queries of one modality per search call (concat uses that modality's codebook).
       std::map<cb::Modality, std::vector<int64_t>> by_mod;
       for (int64_t i = 0; i < rows.emb.size(0); ++i) by_mod[rows.modalities[i]].push_back(i);

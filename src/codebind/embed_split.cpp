@@ -34,13 +34,6 @@ void fill_meta(eval::ModalityEmbeddings& me, const std::vector<const data::Item*
   me.labels = torch::tensor(labels, torch::kLong);
 }
 
-at::Tensor modality_input(const InputPipeline& inputs, Modality m, const std::vector<const data::Item*>& chunk) {
-  if (m != Modality::Text) return inputs.batch(chunk);
-  std::vector<std::string> texts;
-  for (const auto* it : chunk) texts.push_back(it->text);
-  return inputs.tokenize(texts);
-}
-
 std::vector<Modality> eval_modalities(const data::Manifest& man, const std::vector<Modality>& have) {
   std::vector<Modality> r;
   for (Modality m : man.info().modalities)
@@ -49,6 +42,31 @@ std::vector<Modality> eval_modalities(const data::Manifest& man, const std::vect
 }
 
 }  // namespace
+
+at::Tensor items_input(const InputPipeline& inputs, Modality m, const std::vector<const data::Item*>& items) {
+  if (m != Modality::Text) return inputs.batch(items);
+  std::vector<std::string> texts;
+  for (const auto* it : items) texts.push_back(it->text);
+  return inputs.tokenize(texts);
+}
+
+CodeBindEmbedding embed_batch_codebind(CodeBindModel& model, Modality m, const at::Tensor& input) {
+  torch::NoGradGuard ng;
+  model.train(false);
+  Encoded enc = model.encode(m, input, /*cls_only=*/true);
+  QuantOutput q = model.quantise(m, enc, false);
+  auto first = [](const at::Tensor& t) { return t.defined() && t.dim() == 3 ? t.select(1, 0) : t; };
+  auto unit = [](const at::Tensor& t) { return F::normalize(t, F::NormalizeFuncOptions().dim(-1)); };
+  const int64_t B = enc.batch;
+  CodeBindEmbedding r;
+  r.z_c = unit(first(q.z_c));
+  r.raw = unit(first(enc.e));
+  if (m != Modality::Text && model.config().specific_dim > 0) r.z_s = unit(first(q.z_s)), r.z = unit(first(q.z));
+  if (q.shared_indices.defined()) r.shared_codes = first(q.shared_indices).reshape({B, -1}).to(torch::kLong);
+  if (q.specific_indices.defined() && q.specific_indices.numel() > 0)
+    r.specific_codes = first(q.specific_indices).reshape({B, -1}).to(torch::kLong);
+  return r;
+}
 
 eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manifest& man, const InputPipeline& inputs,
                                         const std::string& split, bool quiet) {
@@ -70,17 +88,11 @@ eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manife
     ProgressBar bar(std::string("embed ") + modality_name(m) + " " + split, static_cast<int64_t>(items.size()), !quiet);
     for (size_t i = 0; i < items.size(); i += kChunk) {
       std::vector<const data::Item*> chunk(items.begin() + i, items.begin() + std::min(items.size(), i + kChunk));
-      Encoded enc = model.encode(m, modality_input(inputs, m, chunk), /*cls_only=*/true);
-      QuantOutput q = model.quantise(m, enc, false);
-      auto first = [](const at::Tensor& t) { return t.defined() && t.dim() == 3 ? t.select(1, 0) : t; };
-      zc.push_back(F::normalize(first(q.z_c), F::NormalizeFuncOptions().dim(-1)));
-      if (m != Modality::Text && cfg.specific_dim > 0) {
-        zs.push_back(F::normalize(first(q.z_s), F::NormalizeFuncOptions().dim(-1)));
-        z.push_back(F::normalize(first(q.z), F::NormalizeFuncOptions().dim(-1)));
-      }
-      if (q.shared_indices.defined()) cc.push_back(first(q.shared_indices).reshape({int64_t(chunk.size()), -1}));
-      if (q.specific_indices.defined() && q.specific_indices.numel() > 0)
-        sc.push_back(first(q.specific_indices).reshape({int64_t(chunk.size()), -1}));
+      CodeBindEmbedding e = embed_batch_codebind(model, m, items_input(inputs, m, chunk));
+      zc.push_back(e.z_c);
+      if (e.z.defined()) zs.push_back(e.z_s), z.push_back(e.z);
+      if (e.shared_codes.defined()) cc.push_back(e.shared_codes);
+      if (e.specific_codes.defined()) sc.push_back(e.specific_codes);
       bar.tick(static_cast<int64_t>(chunk.size()));
     }
     me.shared = torch::cat(zc);
@@ -127,7 +139,7 @@ eval::EmbeddingSet embed_split_baseline(const ImageBindModel& bridge, const data
                     static_cast<int64_t>(items.size()), !quiet);
     for (size_t i = 0; i < items.size(); i += kChunk) {
       std::vector<const data::Item*> chunk(items.begin() + i, items.begin() + std::min(items.size(), i + kChunk));
-      zc.push_back(embed(m, modality_input(inputs, m, chunk)));
+      zc.push_back(embed(m, items_input(inputs, m, chunk)));
       bar.tick(static_cast<int64_t>(chunk.size()));
     }
     me.shared = torch::cat(zc);

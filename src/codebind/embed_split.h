@@ -13,6 +13,18 @@
 
 namespace cb {
 
+// One batch through a CodeBind model in eval mode, CLS token only: L2-normalised z_c (B, d_c)
+// and, for non-text modalities with a specific part, z_s (B, d_s) and z (B, d_c+d_s); codes
+// (B, m) int64 (undefined without VQ / specific part); `raw` the un-quantised encoder output
+// (B, d_c+d_s) or text (B, d_c), L2-normalised.
+struct CodeBindEmbedding {
+  at::Tensor z_c, z_s, z, shared_codes, specific_codes, raw;
+};
+CodeBindEmbedding embed_batch_codebind(CodeBindModel& model, Modality m, const at::Tensor& input);
+
+// Network input for items of one modality: decoded files, or tokenised inline texts.
+at::Tensor items_input(const InputPipeline& inputs, Modality m, const std::vector<const data::Item*>& items);
+
 eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manifest& man, const InputPipeline& inputs,
                                         const std::string& split, bool quiet = false);
 

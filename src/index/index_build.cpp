@@ -31,14 +31,6 @@ std::vector<std::string> json_strings(const SafetensorsFile& f, const std::strin
   return out;
 }
 
-Codebook to_codebook(const at::Tensor& t, const std::string& where) {
-  CB_CHECK_INPUT(t.dim() == 2 && t.size(0) >= 1 && t.size(1) >= 1, "{}: codebook must be (K, c), got {}", where,
-                 c10::str(t.sizes()));
-  at::Tensor w = t.to(at::kFloat).contiguous();
-  return Codebook{uint32_t(w.size(0)), uint32_t(w.size(1)),
-                  std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel())};
-}
-
 // Eval-mode quantiser encode (spec/codebind.md §7.3 steps 1–6): x (N, m·c) → (N, m) int64,
 // the codevector with the highest cosine to each normalised chunk (ties → lowest index).
 at::Tensor encode_chunks(const at::Tensor& x, const at::Tensor& weight /*(K, c)*/) {
@@ -59,6 +51,14 @@ at::Tensor decode_codes(const at::Tensor& codes, const Codebook& c) {
 }
 
 }  // namespace
+
+Codebook codebook_from_tensor(const at::Tensor& t, const std::string& where) {
+  CB_CHECK_INPUT(t.dim() == 2 && t.size(0) >= 1 && t.size(1) >= 1, "{}: codebook must be (K, c), got {}", where,
+                 c10::str(t.sizes()));
+  at::Tensor w = t.to(at::kFloat).contiguous();
+  return Codebook{uint32_t(w.size(0)), uint32_t(w.size(1)),
+                  std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel())};
+}
 
 EmbeddingRows read_embeddings(const std::string& path, std::optional<Modality> modality) {
   SafetensorsFile f(path);
@@ -89,11 +89,11 @@ EmbeddingRows read_embeddings(const std::string& path, std::optional<Modality> m
 Codebooks read_codebooks(const std::string& path) {
   SafetensorsFile f(path);
   Codebooks c;
-  c.shared = to_codebook(f.get("shared"), path + ": 'shared'");
+  c.shared = codebook_from_tensor(f.get("shared"), path + ": 'shared'");
   for (const auto& k : f.keys()) {
     if (k.rfind("specific.", 0) != 0) continue;
     Modality m = parse_modality(k.substr(9), path + ": key '" + k + "'");
-    c.specific[m] = to_codebook(f.get(k), path + ": '" + k + "'");
+    c.specific[m] = codebook_from_tensor(f.get(k), path + ": '" + k + "'");
   }
   return c;
 }

@@ -36,6 +36,8 @@ struct Codebooks {
   std::map<Modality, Codebook> specific;
 };
 Codebooks read_codebooks(const std::string& path);
+// A (K, c) tensor (any float dtype) as a Codebook; InputError naming `where` otherwise.
+Codebook codebook_from_tensor(const at::Tensor& t, const std::string& where);
 
 // Quantises rows [shared half → shared codes; specific half → the row modality's specific
 // codes when the index has one] and appends them, in batches with a progress bar.

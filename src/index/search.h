@@ -1,13 +1,21 @@
 // search.h — top-k search over the code index without decoding (asymmetric distance).
 //
-// Per block of L queries we build one table T (chunks × K × L): T[j][k][l] = q_l,j · C[k], the
-// dot product of query l's chunk j with codevector k (concat mode appends chunks × Ks × L for
-// the query modality's specific codebook). An item's score is then a sum of table lookups,
-// one per chunk, times the item's precomputed 1/‖decoded vector‖:
+// Scores are cosines with the decoded quantised embedding (spec/codebind.md §7.3):
 //   cos(q, z_c(x)) = Σ_j q_j · C[k_j(x)] / ‖concat_j C[k_j(x)]‖   (q L2-normalised)
-// which is exactly the cosine with the decoded quantised embedding (spec/codebind.md §7.3).
-// The lookup loop is vectorised across the L queries of a block (AVX2: L = 8, AVX-512:
-// L = 16, chosen at run time), threaded over the database, with a top-k heap per query.
+// (concat mode adds the specific half with the query modality's codebook).
+//
+// Two passes, exact by construction:
+//  1. Per batch of 16 queries, the table T[j][k] = q_j · C[k] is quantised to uint16 with one
+//     step Δ per query and an offset per (query, chunk) (entries ≤ 65535 / chunks so sums
+//     cannot overflow); a scan of the database (search_kernels.h: 16 queries per SIMD add,
+//     blocked so table slices stay in L2, threaded over database blocks) gives each item an
+//     approximate dot ã with |ã − exact| ≤ E = chunks·Δ/2 (+ float slack). Per query a heap of
+//     the k best lower bounds (ã − E)·w (w = 1/‖decoded‖) gives a threshold θ; an item is a
+//     candidate when its upper bound (ã + E)·w ≥ θ.
+//  2. Every candidate that survives the final θ is re-scored exactly (double dot of the query
+//     with its codevectors, times w), and the top-k taken from those — so the result equals
+//     brute force over the decoded quantised embeddings (ties aside): no item left out can
+//     beat the k-th best lower bound, which some candidate's exact score reaches.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -28,6 +36,8 @@ struct SearchOptions {
   // Only items of this modality (-1: all). Concat mode always restricts to the query modality.
   int only_modality = -1;
   Kernel kernel = Kernel::Auto;
+  // When set, receives how many first-pass candidates were re-scored exactly (all queries).
+  int64_t* rescored = nullptr;
 };
 
 struct Hit {
@@ -39,7 +49,7 @@ struct Hit {
 // chunks·c); concat mode needs dim = 2·chunks·c (shared half then specific half) and the
 // query modality's specific codebook (a modality without one — text — falls back to shared).
 // Queries are L2-normalised here (per half-set used). Result: nq lists of ≤ k hits, best
-// first; ties broken by lower row.
+// first; ties broken by lower row. Every kernel returns the same hits and scores.
 std::vector<std::vector<Hit>> search(const Index& index, const float* queries, int64_t nq, int64_t dim,
                                      Modality query_modality, const SearchOptions& opt);
 

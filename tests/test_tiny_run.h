@@ -1,0 +1,45 @@
+// test_tiny_run.h — one generated small sensor-suite and one tiny pretrained bridge
+// (configs/pretrain_tiny_test.json), made once under the build tree and shared by the tests
+// that need a dataset and a bridge (training, the code index end to end), plus the tiny
+// CodeBind training config.
+#pragma once
+#include <filesystem>
+#include <string>
+
+#include "test_util.h"
+#include "train/pretrain.h"
+#include "train/train_config.h"
+
+namespace cb::test {
+
+struct TinyFixture {
+  std::string root, data, bridge;
+  bool ok = false;
+};
+
+inline TinyFixture& tiny_fixture() {
+  static TinyFixture f = [] {
+    namespace fs = std::filesystem;
+    TinyFixture x;
+    x.root = std::string(CODEBIND_BINARY_DIR) + "/tmp/train_run_fixture";
+    x.data = x.root + "/data";
+    x.bridge = x.root + "/bridge";
+    if (!fs::exists(x.data + "/items.jsonl")) {
+      fs::create_directories(x.root);
+      if (run_codebind("data sensor-suite --out " + x.data + " --size small --seed 1") != 0) return x;
+    }
+    if (!fs::exists(x.bridge + "/bridge.safetensors")) {
+      auto pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
+      run_pretrain(pc, x.data, x.bridge, true);
+    }
+    x.ok = true;
+    return x;
+  }();
+  return f;
+}
+
+inline TrainConfig tiny_train_config() {
+  return TrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/codebind_tiny_test.json");
+}
+
+}  // namespace cb::test
