@@ -22,7 +22,8 @@ test: setup
 	@bash scripts/run_tests.sh $(BUILD)
 
 demo: setup
-	@$(MAKE) --no-print-directory PRESET=release build
+	@cmake --preset release >/dev/null
+	@cmake --build build/release --parallel $$(nproc) --target codebind
 	@bash scripts/demo.sh build/release
 
 fuzz:

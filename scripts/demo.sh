@@ -10,6 +10,11 @@ CB="$BUILD/codebind"
 OUT=${DEMO_DIR:-demo_out}
 SIZE=${DEMO_SIZE:-small}
 SEED=${DEMO_SEED:-43}
+# Full size: fixed step budgets (configs/*_full.json); small: epochs over the few items.
+SUFFIX=""
+[ "$SIZE" = full ] && SUFFIX="_full"
+PRE_CFG=configs/pretrain_sensor_suite$SUFFIX.json
+CB_CFG=configs/codebind_sensor_suite$SUFFIX.json
 [ -x "$CB" ] || { echo "demo: $CB not found (build first: make PRESET=release build)"; exit 2; }
 mkdir -p "$OUT"
 t0=$(date +%s)
@@ -20,9 +25,9 @@ if [ ! -f "$OUT/data/items.jsonl" ]; then
   "$CB" data sensor-suite --out "$OUT/data" --size "$SIZE" --seed "$SEED"
 fi
 step "2/5 pre-train the bridge (vision+text, then audio/imu/depth aligned to vision) = baseline"
-"$CB" pretrain --config configs/pretrain_sensor_suite.json --data "$OUT/data" --out "$OUT/bridge"
+"$CB" pretrain --config "$PRE_CFG" --data "$OUT/data" --out "$OUT/bridge"
 step "3/5 train CodeBind on the frozen bridge"
-"$CB" train --config configs/codebind_sensor_suite.json --data "$OUT/data" --out "$OUT/codebind" --bridge "$OUT/bridge"
+"$CB" train --config "$CB_CFG" --data "$OUT/data" --out "$OUT/codebind" --bridge "$OUT/bridge"
 step "4/5 evaluate the baseline"
 "$CB" eval --run "$OUT/bridge" --data "$OUT/data" --quiet
 step "5/5 evaluate CodeBind against the baseline"

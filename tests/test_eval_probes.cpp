@@ -112,3 +112,25 @@ TEST(EvalProbes, RejectsBadShapes) {
 
 }  // namespace
 }  // namespace cb::eval
+
+// The primal (D × D) and dual (N × N) ridge solutions are the same predictor; both equal the
+// textbook closed form (AᵀA + αN I)⁻¹ Aᵀ(t − mean) on standardised features.
+TEST(EvalProbes, RidgePrimalEqualsDualEqualsClosedForm) {
+  auto gen = at::detail::createCPUGenerator(11);
+  for (auto [N, D] : {std::pair<int64_t, int64_t>{80, 12}, {15, 40}}) {
+    at::Tensor xtr = at::randn({N, D}, gen), xte = at::randn({30, D}, gen);
+    at::Tensor ttr = at::randn({N}, gen).to(at::kDouble), tte = at::randn({30}, gen).to(at::kDouble);
+    const std::vector<double> alphas = {1e-2, 1.0};
+    auto primal = cb::eval::ridge_r2_grid(xtr, ttr, xte, tte, alphas, false);
+    auto dual = cb::eval::ridge_r2_grid(xtr, ttr, xte, tte, alphas, true);
+    at::Tensor a = cb::eval::standardise(xtr, xtr).to(at::kDouble), c = cb::eval::standardise(xte, xtr).to(at::kDouble);
+    const double mean = ttr.mean().item<double>();
+    for (size_t i = 0; i < alphas.size(); ++i) {
+      at::Tensor G = at::matmul(a.t(), a) + alphas[i] * double(N) * at::eye(D, at::kDouble);
+      at::Tensor w = at::linalg_solve(G, at::matmul(a.t(), (ttr - mean).unsqueeze(1)));
+      const double ref = cb::eval::r2_score(at::matmul(c, w).squeeze(1) + mean, tte);
+      EXPECT_NEAR(primal[i], ref, 1e-8) << "N=" << N << " D=" << D;
+      EXPECT_NEAR(dual[i], ref, 1e-8) << "N=" << N << " D=" << D;
+    }
+  }
+}

@@ -43,6 +43,12 @@ ProbeResult knn_probe(const at::Tensor& train_x, const at::Tensor& train_y,
                       const at::Tensor& test_x, const at::Tensor& test_y,
                       const ProbeOptions& opt = {});
 
+// Ridge R² on (test_x, test_t) for every alpha of `alphas` (penalty α·N), fitted in closed
+// form on standardised (train_x, train_t) with an unpenalised intercept. Uses the D × D
+// (primal) Gram matrix when D ≤ N, else the N × N (dual) one; `dual` forces the latter (tests).
+std::vector<double> ridge_r2_grid(const at::Tensor& train_x, const at::Tensor& train_t, const at::Tensor& test_x,
+                                  const at::Tensor& test_t, const std::vector<double>& alphas, bool dual = false);
+
 // Ridge regression R² (closed form on standardised features, intercept = train mean).
 // train_t / test_t: (N) float targets (NaN = missing, dropped).
 ProbeResult ridge_probe(const at::Tensor& train_x, const at::Tensor& train_t,
