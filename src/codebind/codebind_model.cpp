@@ -72,13 +72,12 @@ void CodeBindModel::build_new_modules() {
 
 Encoded CodeBindModel::encode(Modality m, const at::Tensor& input, bool cls_only) {
   Encoded out;
-  auto tok = bridge_.tokens(m, input);  // (N, L, D)
   if (m == Modality::Text) {
-    auto z = bridge_.trunk(m, cut_causal_text(tok, input));
-    out.e = F::normalize(bridge_.head(m, z, input), F::NormalizeFuncOptions().dim(-1));  // (B, d_c)
+    out.e = F::normalize(bridge_.head_embedding(m, input), F::NormalizeFuncOptions().dim(-1));  // (B, d_c)
     out.batch = out.e.size(0);
     return out;
   }
+  auto tok = bridge_.tokens(m, input);  // (N, L, D)
   auto lit = lora_.find(m);
   auto z = bridge_.trunk(m, tok, lit == lora_.end() ? nullptr : &lit->second);  // (N, L, D)
   const FlatInput fi = bridge_.flatten_clips(m, input);

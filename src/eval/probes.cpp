@@ -42,6 +42,14 @@ Xy clean(const at::Tensor& x, const at::Tensor& y, bool categorical, const char*
   return r;
 }
 
+// Cleaned (train, test) of one probe; their feature widths must agree.
+std::pair<Xy, Xy> clean_pair(const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& test_x,
+                             const at::Tensor& test_y, bool categorical) {
+  Xy tr = clean(train_x, train_y, categorical, "train"), te = clean(test_x, test_y, categorical, "test");
+  CB_CHECK_INPUT(tr.x.size(1) == te.x.size(1), "probe: train dim {} vs test dim {}", tr.x.size(1), te.x.size(1));
+  return {std::move(tr), std::move(te)};
+}
+
 // Seeded split of n rows into (fit, val) index tensors.
 std::pair<at::Tensor, at::Tensor> holdout(int64_t n, double frac, uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
@@ -144,8 +152,7 @@ std::vector<double> ridge_r2_grid(const at::Tensor& xtr, const at::Tensor& ttr, 
 
 ProbeResult linear_probe(const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& test_x,
                          const at::Tensor& test_y, const ProbeOptions& opt) {
-  Xy tr = clean(train_x, train_y, true, "train"), te = clean(test_x, test_y, true, "test");
-  CB_CHECK_INPUT(tr.x.size(1) == te.x.size(1), "probe: train dim {} vs test dim {}", tr.x.size(1), te.x.size(1));
+  auto [tr, te] = clean_pair(train_x, train_y, test_x, test_y, true);
   const int64_t C = std::max(tr.y.max().item<int64_t>(), te.y.max().item<int64_t>()) + 1;
   ProbeResult r;
   r.n_train = tr.x.size(0);
@@ -173,8 +180,7 @@ ProbeResult linear_probe(const at::Tensor& train_x, const at::Tensor& train_y, c
 
 ProbeResult knn_probe(const at::Tensor& train_x, const at::Tensor& train_y, const at::Tensor& test_x,
                       const at::Tensor& test_y, const ProbeOptions& opt) {
-  Xy tr = clean(train_x, train_y, true, "train"), te = clean(test_x, test_y, true, "test");
-  CB_CHECK_INPUT(tr.x.size(1) == te.x.size(1), "probe: train dim {} vs test dim {}", tr.x.size(1), te.x.size(1));
+  auto [tr, te] = clean_pair(train_x, train_y, test_x, test_y, true);
   const int64_t k = std::clamp<int64_t>(opt.knn_k, 1, tr.x.size(0));
   auto [idx, sim] = knn(te.x, tr.x, k);
   at::Tensor nb = tr.y.index_select(0, idx.reshape(-1)).reshape(idx.sizes());  // (Nt, k)
@@ -205,8 +211,7 @@ ProbeResult knn_probe(const at::Tensor& train_x, const at::Tensor& train_y, cons
 
 ProbeResult ridge_probe(const at::Tensor& train_x, const at::Tensor& train_t, const at::Tensor& test_x,
                         const at::Tensor& test_t, const ProbeOptions& opt) {
-  Xy tr = clean(train_x, train_t, false, "train"), te = clean(test_x, test_t, false, "test");
-  CB_CHECK_INPUT(tr.x.size(1) == te.x.size(1), "probe: train dim {} vs test dim {}", tr.x.size(1), te.x.size(1));
+  auto [tr, te] = clean_pair(train_x, train_t, test_x, test_t, false);
   ProbeResult r;
   r.n_train = tr.x.size(0);
   r.n_test = te.x.size(0);
@@ -226,8 +231,7 @@ ProbeResult ridge_probe(const at::Tensor& train_x, const at::Tensor& train_t, co
 
 ProbeResult knn_regression_probe(const at::Tensor& train_x, const at::Tensor& train_t, const at::Tensor& test_x,
                                  const at::Tensor& test_t, const ProbeOptions& opt) {
-  Xy tr = clean(train_x, train_t, false, "train"), te = clean(test_x, test_t, false, "test");
-  CB_CHECK_INPUT(tr.x.size(1) == te.x.size(1), "probe: train dim {} vs test dim {}", tr.x.size(1), te.x.size(1));
+  auto [tr, te] = clean_pair(train_x, train_t, test_x, test_t, false);
   const int64_t k = std::clamp<int64_t>(opt.knn_k, 1, tr.x.size(0));
   at::Tensor idx = knn(te.x, tr.x, k).first;                                     // (Nt, k)
   at::Tensor pred = tr.y.index_select(0, idx.reshape(-1)).reshape(idx.sizes()).mean(1);  // (Nt)
