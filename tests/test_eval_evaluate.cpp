@@ -36,6 +36,8 @@ ModalityEmbeddings make_modality(const std::string& name, int64_t n, const at::T
     m.specific = l2n(hue_dirs.index_select(0, hue) + 0.2 * at::randn({n, kD}, gen));
     m.specific.select(1, kD - 1).copy_(level);  // continuous factor readable linearly
     m.concat = l2n(at::cat({m.shared, m.specific}, 1));
+    m.shared_raw = l2n(m.shared + 0.05 * at::randn({n, kD}, gen));  // "before quantisation"
+    m.specific_raw = l2n(m.specific + 0.05 * at::randn({n, kD}, gen));
     m.specific_codes = hue.unsqueeze(1).repeat({1, kM});
   }
   m.shared_codes = y.unsqueeze(1).repeat({1, kM});
@@ -94,6 +96,8 @@ TEST(EvalEvaluate, PlantedStructureIsRecovered) {
   EXPECT_GT(hue["specific"]["knn_acc"].get<double>(), 0.9);
   EXPECT_GT(hue["specific"]["p@10"].get<double>(), 0.9);
   EXPECT_LT(hue["shared"]["knn_acc"].get<double>(), 0.7);
+  EXPECT_GT(hue["specific_raw"]["linear_acc"].get<double>(), 0.9);
+  EXPECT_LT(hue["shared_raw"]["knn_acc"].get<double>(), 0.7);
   const json& level = m["probes"]["audio"]["level"];
   EXPECT_EQ(level["type"], "continuous");
   EXPECT_GT(level["specific"]["linear_r2"].get<double>(), 0.9);
@@ -118,6 +122,8 @@ TEST(EvalEvaluate, EmbeddingSetRoundTripGivesSameMetrics) {
   EXPECT_EQ(te2.modalities.at("vision").attrs[3], test.modalities.at("vision").attrs[3]);
   EXPECT_FALSE(te2.modalities.at("text").specific.defined());
   EXPECT_TRUE(torch::equal(te2.modalities.at("audio").shared_codes, test.modalities.at("audio").shared_codes));
+  EXPECT_TRUE(torch::equal(te2.modalities.at("audio").specific_raw, test.modalities.at("audio").specific_raw));
+  EXPECT_FALSE(te2.modalities.at("text").shared_raw.defined());
   EvalOptions o = fast_options();
   EXPECT_EQ(evaluate_embeddings(train, test, o).dump(), evaluate_embeddings(tr2, te2, o).dump());
 }

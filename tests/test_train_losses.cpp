@@ -25,6 +25,25 @@ TEST(StepLosses, OrthogonalityAndUniformityHandComputed) {
   EXPECT_NEAR(step::uniformity(torch::eye(3)).item<double>(), -2.0, 1e-5);
 }
 
+TEST(StepLosses, UniformityOnRawSpecificKeepsAGradientWhenCodesCollapse) {
+  // Four items whose specific halves differ slightly (a collapsed specific head).
+  torch::manual_seed(5);
+  auto e = (torch::ones({4, 8 + 16}) + 0.01 * torch::randn({4, 24})).requires_grad_(true);
+  auto u = step::specific_cls_unit(e, 8, 8);  // (4, 16): two unit 8-d chunks per item
+  ASSERT_EQ(u.sizes(), (std::vector<int64_t>{4, 16}));
+  EXPECT_NEAR(u.slice(1, 8, 16).norm(2, {1}).min().item<double>(), 1.0, 1e-6);
+  // Straight-through quantisation that picks the same codeword per chunk for every item:
+  // forward value identical across items → the uniformity gradient vanishes exactly.
+  auto code = torch::ones({1, 16}) / std::sqrt(8.0);
+  auto q = u + (code.expand_as(u) - u).detach();
+  auto gq = torch::autograd::grad({step::uniformity(q)}, {e})[0];
+  EXPECT_EQ(gq.abs().max().item<double>(), 0.0);
+  // On the raw unit chunks the gradient is there and pushes the items apart.
+  auto gr = torch::autograd::grad({step::uniformity(step::specific_cls_unit(e, 8, 8))}, {e})[0];
+  EXPECT_GT(gr.slice(1, 8).abs().max().item<double>(), 1e-4);
+  EXPECT_EQ(gr.slice(1, 0, 8).abs().max().item<double>(), 0.0);  // the shared half is not touched
+}
+
 TEST(StepLosses, CodeMatchingGradientPaperVsReference) {
   torch::manual_seed(3);
   auto codebook = torch::randn({16, 8});

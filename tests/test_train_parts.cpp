@@ -19,8 +19,11 @@ TEST(TrainConfig, RoundTripAndDefaults) {
   c.lr = 1e-3;
   c.code_matching = CodeMatchingMode::Reference;
   c.quantiser.standard_vq = true;
+  c.uniformity_on_raw = true;
   auto c2 = TrainConfig::from_json(c.to_json(), "x.json");
   EXPECT_EQ(c2.to_json(), c.to_json());
+  EXPECT_TRUE(c2.uniformity_on_raw);
+  EXPECT_FALSE(TrainConfig().uniformity_on_raw);  // the reference's choice by default
   EXPECT_EQ(c2.targets(), std::vector<Modality>{Modality::Imu});
   EXPECT_EQ(c2.non_text(), (std::vector<Modality>{Modality::Imu, Modality::Vision}));
 }
@@ -45,6 +48,7 @@ TEST(TrainConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of({{"modality_pair", {"imu", "text"}}}).find("vision"), std::string::npos);
   EXPECT_NE(error_of({{"train_mode", "partial"}}).find("train_mode"), std::string::npos);
   EXPECT_NE(error_of({{"code_matching", "x"}}).find("code_matching"), std::string::npos);
+  EXPECT_NE(error_of({{"uniformity_on", "both"}}).find("uniformity_on"), std::string::npos);
   EXPECT_NE(error_of({{"decoder_heads", 3}}).find("decoder_heads"), std::string::npos);
   EXPECT_NE(error_of({{"specific_dim", 12}}).find("specific_dim"), std::string::npos);
   EXPECT_NE(error_of({{"recon", {"text"}}}).find("recon"), std::string::npos);

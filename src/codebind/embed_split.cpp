@@ -61,6 +61,9 @@ CodeBindEmbedding embed_batch_codebind(CodeBindModel& model, Modality m, const a
   CodeBindEmbedding r;
   r.z_c = unit(first(q.z_c));
   r.raw = unit(first(enc.e));
+  const int64_t dc = model.config().shared_dim;
+  if (m != Modality::Text && r.raw.size(-1) > dc)
+    r.shared_raw = unit(r.raw.slice(-1, 0, dc)), r.specific_raw = unit(r.raw.slice(-1, dc));
   if (m != Modality::Text && model.config().specific_dim > 0) r.z_s = unit(first(q.z_s)), r.z = unit(first(q.z));
   if (q.shared_indices.defined()) r.shared_codes = first(q.shared_indices).reshape({B, -1}).to(torch::kLong);
   if (q.specific_indices.defined() && q.specific_indices.numel() > 0)
@@ -84,19 +87,21 @@ eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manife
     if (items.empty()) continue;
     eval::ModalityEmbeddings me;
     fill_meta(me, items);
-    std::vector<at::Tensor> zc, zs, z, cc, sc;
+    std::vector<at::Tensor> zc, zs, z, cc, sc, rc, rs;
     ProgressBar bar(std::string("embed ") + modality_name(m) + " " + split, static_cast<int64_t>(items.size()), !quiet);
     for (size_t i = 0; i < items.size(); i += kChunk) {
       std::vector<const data::Item*> chunk(items.begin() + i, items.begin() + std::min(items.size(), i + kChunk));
       CodeBindEmbedding e = embed_batch_codebind(model, m, items_input(inputs, m, chunk));
       zc.push_back(e.z_c);
       if (e.z.defined()) zs.push_back(e.z_s), z.push_back(e.z);
+      if (e.specific_raw.defined()) rc.push_back(e.shared_raw), rs.push_back(e.specific_raw);
       if (e.shared_codes.defined()) cc.push_back(e.shared_codes);
       if (e.specific_codes.defined()) sc.push_back(e.specific_codes);
       bar.tick(static_cast<int64_t>(chunk.size()));
     }
     me.shared = torch::cat(zc);
     if (!zs.empty()) me.specific = torch::cat(zs), me.concat = torch::cat(z);
+    if (!rs.empty()) me.shared_raw = torch::cat(rc), me.specific_raw = torch::cat(rs);
     if (!cc.empty()) me.shared_codes = torch::cat(cc).to(torch::kLong);
     if (!sc.empty()) me.specific_codes = torch::cat(sc).to(torch::kLong);
     set.modalities[modality_name(m)] = std::move(me);

@@ -16,9 +16,10 @@ namespace cb {
 // One batch through a CodeBind model in eval mode, CLS token only: L2-normalised z_c (B, d_c)
 // and, for non-text modalities with a specific part, z_s (B, d_s) and z (B, d_c+d_s); codes
 // (B, m) int64 (undefined without VQ / specific part); `raw` the un-quantised encoder output
-// (B, d_c+d_s) or text (B, d_c), L2-normalised.
+// (B, d_c+d_s) or text (B, d_c), L2-normalised; `shared_raw` (B, d_c) / `specific_raw` (B, d_s)
+// its two halves, each L2-normalised (non-text modalities with a specific part only).
 struct CodeBindEmbedding {
-  at::Tensor z_c, z_s, z, shared_codes, specific_codes, raw;
+  at::Tensor z_c, z_s, z, shared_codes, specific_codes, raw, shared_raw, specific_raw;
 };
 CodeBindEmbedding embed_batch_codebind(CodeBindModel& model, Modality m, const at::Tensor& input);
 

@@ -33,6 +33,8 @@ void EmbeddingSet::validate(const std::string& where) const {
                    shape_str(m.labels), n, n);
     check_rows(m.specific, n, 2, where, name, "specific");
     check_rows(m.concat, n, 2, where, name, "concat");
+    check_rows(m.shared_raw, n, 2, where, name, "shared_raw");
+    check_rows(m.specific_raw, n, 2, where, name, "specific_raw");
     check_rows(m.shared_codes, n, 2, where, name, "shared_codes");
     check_rows(m.specific_codes, n, 2, where, name, "specific_codes");
     CB_CHECK_INPUT(m.ids.size() == size_t(n), "{}: modality '{}' has {} ids for {} embeddings", where, name,
@@ -63,6 +65,8 @@ void save_embedding_set(const std::string& path, const EmbeddingSet& set) {
     add(name + ".shared", m.shared, true);
     add(name + ".specific", m.specific, true);
     add(name + ".concat", m.concat, true);
+    add(name + ".shared_raw", m.shared_raw, true);
+    add(name + ".specific_raw", m.specific_raw, true);
     add(name + ".labels", m.labels, false);
     add(name + ".shared_codes", m.shared_codes, false);
     add(name + ".specific_codes", m.specific_codes, false);
@@ -103,6 +107,8 @@ EmbeddingSet load_embedding_set(const std::string& path) {
       m.shared = get("shared", true);
       m.specific = get("specific", false);
       m.concat = get("concat", false);
+      m.shared_raw = get("shared_raw", false);
+      m.specific_raw = get("specific_raw", false);
       m.labels = get("labels", true);
       m.shared_codes = get("shared_codes", false);
       m.specific_codes = get("specific_codes", false);

@@ -27,6 +27,10 @@ struct ModalityEmbeddings {
   at::Tensor shared;                   // (N, 1024) float: quantised shared z_c, L2-normalised
   at::Tensor specific;                 // (N, 1024) float or undefined (text, baseline)
   at::Tensor concat;                   // (N, 2048) float or undefined
+  // The same halves before quantisation (CLS of the encoder output, each half L2-normalised),
+  // for probing what the quantiser keeps; undefined for the baseline and without VQ.
+  at::Tensor shared_raw;               // (N, 1024) float or undefined
+  at::Tensor specific_raw;             // (N, 1024) float or undefined
   at::Tensor shared_codes;             // (N, m) int64 shared-codebook ids per chunk, or undefined
   at::Tensor specific_codes;           // (N, m) int64 specific-codebook ids per chunk, or undefined
   int64_t size() const { return shared.defined() ? shared.size(0) : 0; }

@@ -132,7 +132,9 @@ json probe_attribute(const ModalityEmbeddings& tr, const ModalityEmbeddings& te,
   const std::vector<std::pair<std::string, const at::Tensor ModalityEmbeddings::*>> kinds = {
       {"specific", &ModalityEmbeddings::specific},
       {"shared", &ModalityEmbeddings::shared},
-      {"concat", &ModalityEmbeddings::concat}};
+      {"concat", &ModalityEmbeddings::concat},
+      {"specific_raw", &ModalityEmbeddings::specific_raw},
+      {"shared_raw", &ModalityEmbeddings::shared_raw}};
   if (type == AttrType::Categorical) {
     std::set<std::string> values;
     for (const auto* l : {&tr.attrs, &te.attrs})

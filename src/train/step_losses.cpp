@@ -14,6 +14,11 @@ at::Tensor orthogonality(const at::Tensor& zc, const at::Tensor& zs) { return cb
 
 at::Tensor uniformity(const at::Tensor& s) { return cb::uniformity_loss(s); }
 
+at::Tensor specific_cls_unit(const at::Tensor& e_cls, int64_t shared_dim, int64_t chunk) {
+  auto s = e_cls.slice(-1, shared_dim);  // (B, d_s)
+  return F::normalize(s.reshape({s.size(0), -1, chunk}), F::NormalizeFuncOptions().dim(-1)).reshape({s.size(0), -1});
+}
+
 at::Tensor code_matching(const at::Tensor& sim_a, const at::Tensor& sim_b) {
   return cb::code_matching_from_similarities(sim_a, sim_b);
 }

@@ -11,6 +11,10 @@ at::Tensor info_nce(const at::Tensor& a, const at::Tensor& b, double tau);
 at::Tensor orthogonality(const at::Tensor& zc, const at::Tensor& zs);
 // §8.4: log mean_{i<j} exp(−‖s_i − s_j‖²) over (B, d) specific CLS embeddings.
 at::Tensor uniformity(const at::Tensor& s);
+// The un-quantised specific CLS as L_uni's input when `uniformity_on: raw`: the last d_s
+// features of e_cls (B, d_c + d_s), normalised per c-dim chunk as the quantiser sees them →
+// (B, d_s). Unlike the quantised CLS it keeps a gradient when every item picks the same codes.
+at::Tensor specific_cls_unit(const at::Tensor& e_cls, int64_t shared_dim, int64_t chunk);
 // §8.6 / §13.1: cross-modal code matching on shared-codebook similarities of the CLS chunks,
 // sim_a, sim_b (B, m, K): per chunk p = softmax_k(sim), G[m,n] = Σ_k p_a log p_b + log p_a p_b,
 // cross-entropy over n with target m, mean over chunks and batch. Gradient flows iff the

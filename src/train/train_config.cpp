@@ -138,6 +138,7 @@ json TrainConfig::to_json() const {
               {"adaptive_balancing", adaptive_balancing},
               {"code_matching", code_matching_name(code_matching)},
               {"freeze_bridge_heads", freeze_bridge_heads},
+              {"uniformity_on", uniformity_on_raw ? "raw" : "quantised"},
               {"quantiser", q},
               {"checkpoint_every", checkpoint_every},
               {"threads", threads}};
@@ -187,6 +188,11 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
   else if (cm == "reference") c.code_matching = CodeMatchingMode::Reference;
   else fail_input("{}: key 'code_matching': expected paper|reference, found '{}'", where, cm);
   r.get("freeze_bridge_heads", c.freeze_bridge_heads);
+  std::string uni = c.uniformity_on_raw ? "raw" : "quantised";
+  r.get("uniformity_on", uni);
+  CB_CHECK_INPUT(uni == "raw" || uni == "quantised", "{}: key 'uniformity_on': expected quantised|raw, found '{}'",
+                 where, uni);
+  c.uniformity_on_raw = uni == "raw";
   r.get("checkpoint_every", c.checkpoint_every);
   r.get("threads", c.threads);
   r.seen.insert("quantiser");

@@ -56,6 +56,10 @@ struct TrainConfig {
   bool adaptive_balancing = false;
   CodeMatchingMode code_matching = CodeMatchingMode::Paper;
   bool freeze_bridge_heads = false;
+  // L_uni's input (spec §8.4): the quantised specific CLS (the reference; its gradient is
+  // exactly zero once every item picks the same codes, so a collapsed specific half stays
+  // collapsed) or the un-quantised, chunk-normalised specific CLS ("raw").
+  bool uniformity_on_raw = false;
   QuantiserSettings quantiser;
   int checkpoint_every = 0;  // steps; 0 = only at epoch ends
   int threads = 0;

@@ -90,10 +90,14 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   at::Tensor l_vq = torch::zeros({}), l_orth = torch::zeros({}), l_uni = torch::zeros({}), l_rec = torch::zeros({});
   for (Modality m : order) l_vq = l_vq + q.at(m).commit;
   const auto nt = cfg_.non_text();
+  const int64_t spec_chunk = cfg_.quantiser.standard_vq || !cfg_.quantiser.use_vq ? cfg_.specific_dim
+                                                                                 : cfg_.quantiser.codevector_dim;
   if (cfg_.specific_dim > 0) {
     for (Modality m : nt) {
       l_orth = l_orth + step::orthogonality(q.at(m).z_c, q.at(m).z_s);
-      l_uni = l_uni + step::uniformity(q.at(m).z_s.select(1, 0));
+      l_uni = l_uni + step::uniformity(cfg_.uniformity_on_raw
+                                                 ? step::specific_cls_unit(enc[m].e.select(1, 0), cfg_.shared_dim, spec_chunk)
+                                                 : q.at(m).z_s.select(1, 0));
     }
     l_orth = l_orth / double(nt.size());
     l_uni = l_uni / double(nt.size());
