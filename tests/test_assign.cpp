@@ -7,7 +7,9 @@
 
 #include <cfloat>
 #include <cmath>
+#include <thread>
 
+#include "core/threads.h"
 #include "quant/assign.h"
 #include "test_util.h"
 
@@ -81,3 +83,17 @@ TEST(AssignKernel, CoarseValuesAndZeroRows) {
 
 }  // namespace
 }  // namespace cb
+
+// The assignment kernel, normalisation and packing split rows with at::parallel_for, which
+// runs serially unless the library is compiled with OpenMP (found in the quiet-machine
+// benchmark: the 2-thread kernel ran at the 1-thread rate). Guard the build flag.
+
+TEST(Threads, ParallelForInTheLibraryUsesSeveralThreads) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: nothing to check";
+  const int before = cb::thread_count();
+  cb::configure_threads(2);
+  EXPECT_EQ(cb::parallel_for_width(8), 2);
+  cb::configure_threads(1);
+  EXPECT_EQ(cb::parallel_for_width(8), 1);
+  cb::configure_threads(before);
+}

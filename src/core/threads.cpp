@@ -1,10 +1,15 @@
 // threads.cpp — see threads.h.
 #include "core/threads.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <unistd.h>
+
+#include <ATen/Parallel.h>
 
 namespace cb {
 namespace {
@@ -21,6 +26,17 @@ int configure_threads(int requested) {
   torch::set_num_threads(n);
   g_threads = n;
   return n;
+}
+
+int parallel_for_width(int64_t n) {
+  std::mutex mu;
+  std::set<std::thread::id> ids;
+  at::parallel_for(0, n, 1, [&](int64_t, int64_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // let every worker take a share
+    std::lock_guard<std::mutex> lock(mu);
+    ids.insert(std::this_thread::get_id());
+  });
+  return static_cast<int>(ids.size());
 }
 
 int thread_count() {

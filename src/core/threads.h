@@ -2,6 +2,7 @@
 // libtorch defaults to 1 thread on these machines (spec/stack.md §4), so every entry point
 // calls configure_threads() with --threads; 0 means CODEBIND_THREADS or all cores.
 #pragma once
+#include <cstdint>
 
 namespace cb {
 
@@ -10,6 +11,11 @@ int configure_threads(int requested = 0);
 
 // The count configure_threads() last set (all cores before any call).
 int thread_count();
+
+// How many distinct threads an at::parallel_for over `n` items actually uses when called from
+// this library. at::parallel_for is a header template: in a file compiled without -fopenmp it
+// silently runs serially (1), whatever the thread setting — a build-flag regression guard.
+int parallel_for_width(int64_t n);
 
 }  // namespace cb
 
