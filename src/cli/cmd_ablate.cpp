@@ -89,8 +89,8 @@ cb::cli::Runner setup(CLI::App* app) {
       o.data_dir = *data;
       o.out_dir = dir;
       o.bridge = *bridge;
-      o.quiet = true;
-      fmt::print("ablate: training '{}' → {}\n", v.name, dir);
+      o.quiet = false;  // the training progress bar (stderr) shows where the grid is
+      fmt::print(stderr, "ablate {}/{}: training '{}' → {}\n", i, grid().size(), v.name, dir);
       cb::Trainer(c, o).run();
       rows.emplace_back(v.name, cb::evaluate_one(dir, *data, "test", false, true));
     }
