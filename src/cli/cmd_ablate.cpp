@@ -97,12 +97,12 @@ cb::cli::Runner setup(CLI::App* app) {
     std::string md =
         "| variant | imu zero-shot top-1 | audio zero-shot top-1 | vision zero-shot top-1 | imu→text R@1 | mean "
         "cross-modal R@1 | specific probe (mean acc) | shared probe (mean acc) |\n|---|---|---|---|---|---|---|---|\n";
+    auto pct = [](double x) { return std::isnan(x) ? std::string("—") : fmt::format("{:.1f}", 100 * x); };
     for (const auto& [name, m] : rows)
-      md += fmt::format("| {} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} | {:.1f} |\n", name,
-                        100 * get(m, {"zero_shot", "imu", "top1"}), 100 * get(m, {"zero_shot", "audio", "top1"}),
-                        100 * get(m, {"zero_shot", "vision", "top1"}),
-                        100 * get(m, {"retrieval", "imu->text", "class", "r1"}), 100 * mean_r1(m),
-                        100 * mean_probe(m, "specific"), 100 * mean_probe(m, "shared"));
+      md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", name, pct(get(m, {"zero_shot", "imu", "top1"})),
+                        pct(get(m, {"zero_shot", "audio", "top1"})), pct(get(m, {"zero_shot", "vision", "top1"})),
+                        pct(get(m, {"retrieval", "imu->text", "class", "r1"})), pct(mean_r1(m)),
+                        pct(mean_probe(m, "specific")), pct(mean_probe(m, "shared")));
     md += "\nMeans: class Recall@1 over every retrieval pair; linear-probe accuracy over every categorical "
           "attribute of every modality (the baseline has one embedding, listed as shared).\n";
     cb::write_file_atomic(*out + "/ablation.md", md);
