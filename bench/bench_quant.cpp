@@ -15,6 +15,7 @@
 #include "quant/assign.h"
 #include "quant/code_pack.h"
 #include "quant/multimodal_quantiser.h"
+#include "quant/normalize.h"
 
 #ifdef CODEBIND_HAVE_FAISS
 #include <faiss/impl/ProductQuantizer.h>
@@ -51,9 +52,9 @@ int bench_quant_encode(const BenchArgs& a) {
     packed_s = pack_codes(s, 8);
   });
   // The shared half alone: assignment FLOPs = N·128 chunks × 1024 codes × 8 × 2.
-  at::Tensor unit = torch::nn::functional::normalize(x.narrow(1, 0, 1024).reshape({-1, 8}),
-                                                     torch::nn::functional::NormalizeFuncOptions().dim(1))
-                        .contiguous();
+  // (n·128, 8) unit chunks of one half (offset 0: shared, 1024: specific).
+  auto half_unit_chunks = [&](int64_t offset) { return l2_normalize(x.narrow(1, offset, 1024).reshape({-1, 8})).contiguous(); };
+  at::Tensor unit = half_unit_chunks(0);
   at::Tensor cbn = q.shared_codebook().normalized_weight().contiguous();
   double t_assign = median_seconds(reps, [&] { argmax_cosine(unit, cbn); });
   double gflops = double(n) * 128 * 1024 * 8 * 2 / t_assign / 1e9;
@@ -103,9 +104,7 @@ int bench_quant_encode(const BenchArgs& a) {
     return std::make_pair(t / nf, ok);
   };
   auto [c_idx, s_idx] = q.encode(x.narrow(0, 0, nf), Modality::Audio);
-  at::Tensor unit_s = torch::nn::functional::normalize(x.narrow(1, 1024, 1024).reshape({-1, 8}),
-                                                       torch::nn::functional::NormalizeFuncOptions().dim(1))
-                          .contiguous();
+  at::Tensor unit_s = half_unit_chunks(1024);
   at::Tensor sbn = q.specific_codebook(Modality::Audio).normalized_weight().contiguous();
   auto [tc, ok_c] = faiss_half(cbn, 10, unit, c_idx, "shared");
   auto [ts, ok_s] = faiss_half(sbn, 8, unit_s, s_idx, "specific");

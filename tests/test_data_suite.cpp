@@ -16,19 +16,13 @@
 #include "test_util.h"
 
 namespace fs = std::filesystem;
+using cb::test::slurp;
 
 namespace {
 
 // A tiny config: 80 vision / 60 other train items (8 / 6 per class), 10 val, 10 test.
 const char* kTiny = R"({"sizes":{"small":{"vision":[80,10,10],"audio":[60,10,10],"text":[60,10,10],
   "depth":[60,10,10],"imu":[60,10,10]}},"vision":{"max_fonts":40},"depth":{"max_fonts":20}})";
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 class DataSuite : public ::testing::Test {
  protected:

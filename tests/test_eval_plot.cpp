@@ -15,11 +15,7 @@
 
 namespace cb::eval {
 namespace {
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), {});
-}
+using test::slurp;
 
 TEST(EvalRaster, PngRoundTripKeepsPixels) {
   test::TempDir dir;

@@ -10,13 +10,7 @@
 
 namespace cb {
 namespace {
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using test::slurp;
 
 struct Files {
   cb::test::TempDir tmp;

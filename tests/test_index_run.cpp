@@ -17,13 +17,7 @@
 namespace cb {
 namespace {
 namespace fs = std::filesystem;
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using test::slurp;
 
 // The tiny run and its index, made once (cached in the build tree like the fixture).
 struct RunIndex {

@@ -5,6 +5,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -15,6 +17,12 @@ inline std::string fixtures_dir() {
   if (const char* e = std::getenv("CODEBIND_FIXTURES")) return e;
   return CODEBIND_FIXTURES_DIR;
 }
+// A whole file's bytes ("" when it cannot be opened).
+inline std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
 inline bool have_fixtures() { return std::filesystem::is_directory(fixtures_dir()); }
 #define CB_REQUIRE_FIXTURES() \
   if (!::cb::test::have_fixtures()) GTEST_SKIP() << "fixtures not found at " << ::cb::test::fixtures_dir()
