@@ -116,6 +116,13 @@ TEST(PreprocessUnits, TokenizerSpecExamples) {
   EXPECT_EQ(ids[1][76].item<int64_t>(), cb::kClipEotId);  // EOT forced on long texts
   EXPECT_EQ(cb::BpeTokenizer::eot_index(ids[1]), 76);
   EXPECT_EQ(cb::clip_clean_text("  Tom &amp;amp;  JERRY\t\n"), "tom & jerry");
+  // ftfy's mojibake repair, common case: UTF-8 read as Windows-1252 (whole text or one run).
+  EXPECT_EQ(cb::clip_clean_text("caf\u00c3\u00a9 au lait"), "caf\u00e9 au lait");
+  EXPECT_EQ(cb::clip_clean_text("\u00e2\u20ac\u0153hi\u00e2\u20ac\u009d"), "\"hi\"");  // then uncurled
+  EXPECT_EQ(cb::clip_clean_text("na\u00efve caf\u00c3\u00a9"), "na\u00efve caf\u00e9");  // mixed: per run
+  // Legitimate Latin-1 text and non-Latin text are left alone.
+  EXPECT_EQ(cb::clip_clean_text("na\u00efve caf\u00e9 \u00c0 la carte"), "na\u00efve caf\u00e9 \u00e0 la carte");
+  EXPECT_EQ(cb::clip_clean_text("\u65e5\u672c \u00c3\u00a9"), "\u65e5\u672c \u00e9");
   // One huge pseudo-random "word": bounded work, and the result starts like its prefix's BPE
   // would for the first ids that are far from the cut.
   std::string word;

@@ -20,8 +20,8 @@ constexpr int64_t kClipContext = 77;
 // assets/bpe_simple_vocab_16e6.txt.gz.
 std::string default_vocab_path();
 
-// Text cleaning as the reference does it minus ftfy's heuristic mojibake repair:
-// deterministic ftfy sub-fixes (see tokenizer_clean.cpp), html unescape twice, strip,
+// Text cleaning as the reference does it, with ftfy reduced to its deterministic sub-fixes and
+// the Windows-1252 case of its mojibake repair (see tokenizer_clean.cpp), html unescape twice, strip,
 // collapse Unicode whitespace runs, strip, Unicode lower-case. UTF-8 in, UTF-8 out.
 std::string clip_clean_text(const std::string& text);
 

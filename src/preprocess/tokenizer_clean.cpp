@@ -1,7 +1,8 @@
 // tokenizer_clean.cpp — CLIP text cleaning (spec imagebind.md §4.4 "Text cleaning"):
 //   1. the deterministic parts of ftfy.fix_text (terminal escapes, auto html unescape,
 //      Latin ligatures, full/half-width forms, quote uncurling, line breaks, control
-//      characters, NFC). Mojibake repair is out of scope.
+//      characters, NFC) and the common case of its mojibake repair: UTF-8 that was decoded as
+//      Windows-1252 / Latin-1 ("cafÃ©" → "café"), undone when re-encoding gives valid UTF-8.
 //   2. html.unescape twice (HTML5 named references, numeric references, Python's rules);
 //   3. strip, collapse runs of Unicode whitespace to one space, strip;
 //   4. full Unicode lower-casing (ICU root locale = Python str.lower).
@@ -180,9 +181,82 @@ U32 ftfy_unescape_html(const U32& s) {
   return out;
 }
 
+// ftfy fix_encoding, the common case: text whose UTF-8 bytes were decoded as (sloppy)
+// Windows-1252. Re-encode every code point to its cp1252 byte (Latin-1 for U+00A0–U+00FF, the
+// C1 controls as themselves, as ftfy's "sloppy" codec does); when that succeeds and the bytes
+// are valid UTF-8 holding at least one multi-byte character, the decoded text replaces the
+// input. Applied to the whole text, else to each whitespace-separated run. Legitimate Latin-1
+// text almost never passes: an accented letter followed by ASCII is not valid UTF-8.
+int cp1252_byte(char32_t c) {
+  if (c < 0x80 || (c >= 0xA0 && c <= 0xFF) || (c >= 0x80 && c <= 0x9F)) return static_cast<int>(c);
+  static const std::unordered_map<char32_t, int> specials = {
+      {0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85}, {0x2020, 0x86},
+      {0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A}, {0x2039, 0x8B}, {0x0152, 0x8C},
+      {0x017D, 0x8E}, {0x2018, 0x91}, {0x2019, 0x92}, {0x201C, 0x93}, {0x201D, 0x94}, {0x2022, 0x95},
+      {0x2013, 0x96}, {0x2014, 0x97}, {0x02DC, 0x98}, {0x2122, 0x99}, {0x0161, 0x9A}, {0x203A, 0x9B},
+      {0x0153, 0x9C}, {0x017E, 0x9E}, {0x0178, 0x9F}};
+  auto it = specials.find(c);
+  return it == specials.end() ? -1 : it->second;
+}
+
+// Strict UTF-8 decode of `b`; false on any invalid, overlong or surrogate sequence.
+bool decode_utf8_strict(const std::string& b, U32& out, bool& multibyte) {
+  out.clear();
+  multibyte = false;
+  for (size_t i = 0; i < b.size();) {
+    const auto c0 = static_cast<unsigned char>(b[i]);
+    int n = c0 < 0x80 ? 1 : (c0 >= 0xC2 && c0 <= 0xDF) ? 2 : (c0 >= 0xE0 && c0 <= 0xEF) ? 3 : (c0 >= 0xF0 && c0 <= 0xF4) ? 4 : 0;
+    if (n == 0 || i + n > b.size()) return false;
+    char32_t cp = n == 1 ? c0 : (c0 & (0xFF >> (n + 1)));
+    for (int k = 1; k < n; ++k) {
+      const auto ck = static_cast<unsigned char>(b[i + k]);
+      if ((ck & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (ck & 0x3F);
+    }
+    static const char32_t min_for[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_for[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    multibyte |= n > 1;
+    out.push_back(cp);
+    i += n;
+  }
+  return true;
+}
+
+bool undo_cp1252_mojibake(const U32& s, U32& fixed) {
+  std::string bytes;
+  for (char32_t c : s) {
+    const int b = cp1252_byte(c);
+    if (b < 0) return false;
+    bytes.push_back(static_cast<char>(b));
+  }
+  bool multibyte = false;
+  return decode_utf8_strict(bytes, fixed, multibyte) && multibyte && fixed != s;
+}
+
+U32 fix_mojibake(const U32& s) {
+  U32 fixed;
+  if (undo_cp1252_mojibake(s, fixed)) return fixed;
+  U32 out, run;
+  auto flush = [&] {
+    out += undo_cp1252_mojibake(run, fixed) ? fixed : run;
+    run.clear();
+  };
+  for (char32_t c : s) {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      flush();
+      out.push_back(c);
+    } else {
+      run.push_back(c);
+    }
+  }
+  flush();
+  return out;
+}
+
 U32 ftfy_subset(U32 s) {
   s = remove_terminal_escapes(s);
   s = ftfy_unescape_html(s);
+  s = fix_mojibake(s);
   U32 out;
   for (size_t i = 0; i < s.size(); ++i) {
     char32_t c = s[i];
