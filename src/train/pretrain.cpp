@@ -203,11 +203,11 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
                        s, ph.label);
         opt.zero_grad();
         loss.backward();
-        opt.clip_grad_norm(1.0);
+        const double grad_norm = opt.clip_grad_norm(1.0);
         opt.step();
         ++global;
         metrics << json{{"phase", ph.label}, {"epoch", e}, {"step", s}, {"global_step", global}, {"loss", lv},
-                        {"lr", opt.groups()[0].lr}}
+                        {"grad_norm", grad_norm}, {"lr", opt.groups()[0].lr}}
                        .dump()
                 << "\n";
         bar.tick(1, fmt::format("loss {:.3f}", lv));
