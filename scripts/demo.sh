@@ -2,8 +2,8 @@
 # demo.sh BUILD_DIR — the main job end to end on the built-in default (sensor-suite):
 # generate the data, pre-train the bridge (= the hard-alignment baseline), train CodeBind on
 # it, evaluate both and print the comparison table and the report's path.
-# Environment: DEMO_DIR (default demo_out), DEMO_SIZE (small|full, default small: the full
-# size is not yet tuned to the 25-minute budget), DEMO_SEED.
+# Environment: DEMO_DIR (default demo_out), DEMO_SIZE (small|full, default small; full is
+# ≈ 30 min of compute on 2 cores, most of it the bridge's pre-training), DEMO_SEED.
 set -euo pipefail
 BUILD=${1:-build/release}
 CB="$BUILD/codebind"
