@@ -8,6 +8,7 @@
 #include "codebind/specific_head.h"
 #include "core/error.h"
 #include "train/loss_balancer.h"
+#include "train/pretrain.h"
 #include "train/schedule.h"
 #include "train/train_config.h"
 
@@ -154,4 +155,27 @@ TEST(SpecificHead, DefaultInitBounds) {
   EXPECT_EQ(h->forward(torch::randn({2, 5, 64})).sizes().vec(), (std::vector<int64_t>{2, 5, 32}));
   auto names = h->named_parameters().keys();
   EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight"}));
+}
+
+// The chance level the pre-training warning uses is the loss of uniform logits: ln B for the
+// label-aware InfoNCE whatever the labels, ln C for cross-entropy over C classes.
+TEST(Pretrain, ChanceLevelAndUntrainedPhaseDetection) {
+  const int64_t B = 12;
+  auto same = torch::ones({B, 8});  // every row the same embedding → uniform logits
+  auto labels = torch::tensor(std::vector<int64_t>{0, 1, 2, 0, 1, 2, 3, 3, 4, 5, 6, 7});
+  EXPECT_NEAR(cb::class_info_nce(same, same, labels, 0.07).item<double>(), std::log(double(B)), 1e-5);
+  auto logits = torch::zeros({B, 10});
+  EXPECT_NEAR(torch::cross_entropy_loss(logits, labels).item<double>(), std::log(10.0), 1e-6);
+
+  const double chance = std::log(10.0);
+  std::vector<double> flat(500, chance + 0.001), learned;
+  for (int i = 0; i < 500; ++i) learned.push_back(chance * std::exp(-i / 100.0));
+  EXPECT_TRUE(cb::ended_at_chance(flat, chance));
+  EXPECT_FALSE(cb::ended_at_chance(learned, chance));
+  std::vector<double> late = flat;  // learning only in the last 50 steps still counts
+  for (int i = 450; i < 500; ++i) late[i] = 1.0;
+  EXPECT_FALSE(cb::ended_at_chance(late, chance));
+  EXPECT_FALSE(cb::ended_at_chance({}, chance));
+  // The old full config's warm-up: its last 50 losses averaged 2.255 (ln 10 = 2.303).
+  EXPECT_TRUE(cb::ended_at_chance(std::vector<double>(50, 2.255), chance));
 }

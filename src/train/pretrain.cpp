@@ -115,8 +115,15 @@ at::Tensor class_info_nce(const at::Tensor& a, const at::Tensor& b, const at::Te
   return (l1 + l2) / 2;
 }
 
-namespace {
+bool ended_at_chance(const std::vector<double>& losses, double chance) {
+  if (losses.empty()) return false;
+  const size_t n = std::min<size_t>(50, losses.size());
+  double sum = 0;
+  for (size_t i = losses.size() - n; i < losses.size(); ++i) sum += losses[i];
+  return sum / double(n) > 0.95 * chance;
+}
 
+namespace {
 
 struct PhaseRun {
   std::string label;
@@ -178,6 +185,7 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
     BatchPlanner planner(man, ph.mods, "train", ph.ph.batch_size, cfg.seed + global, 1);
     const int64_t steps = ph.ph.steps_per_epoch > 0 ? ph.ph.steps_per_epoch : planner.steps_per_epoch();
     ProgressBar bar(ph.label, steps * ph.ph.epochs, !quiet);
+    std::vector<double> phase_losses;
     model.train(true);
     for (int e = 0; e < ph.ph.epochs; ++e) {
       opt.set_epoch(e, ph.ph.epochs, ph.ph.lr / 50);
@@ -199,6 +207,7 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
           loss = class_info_nce(model.head_embedding(learner, in_b), e_a, labels, cfg.tau);
         }
         const double lv = loss.item<double>();
+        phase_losses.push_back(lv);
         CB_CHECK_INPUT(std::isfinite(lv), "{}: loss became {} at step {} of '{}' (lower the learning rate)", out_dir, lv,
                        s, ph.label);
         opt.zero_grad();
@@ -215,6 +224,12 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
       metrics.flush();
     }
     bar.finish();
+    const double chance = std::log(double(ph.supervised ? man.num_classes() : ph.ph.batch_size));
+    if (ended_at_chance(phase_losses, chance))
+      fmt::print(stderr,
+                 "warning: phase '{}' ended at loss {:.3f}, the chance level ({:.3f}): it did not learn; give it more "
+                 "steps or another lr (docs/cli/pretrain.md)\n",
+                 ph.label, phase_losses.back(), chance);
   }
   model.train(false);
   NamedTensors out;

@@ -54,6 +54,11 @@ struct PretrainConfig {
 // (B,): targets are uniform over same-label columns. Directions averaged.
 at::Tensor class_info_nce(const at::Tensor& a, const at::Tensor& b, const at::Tensor& labels, double tau);
 
+// Whether a phase did not learn: the mean of its last min(50, n) losses is above 0.95 ×
+// `chance`, the loss of uniform logits (ln C for the warm-up classifier over C classes, ln B
+// for class_info_nce on a batch of B). run_pretrain warns on stderr when a phase ends so.
+bool ended_at_chance(const std::vector<double>& losses, double chance);
+
 // Runs both phases and writes RUN (see above). Returns the path of bridge.safetensors.
 std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir, const std::string& out_dir,
                          bool quiet = false);
