@@ -179,3 +179,17 @@ TEST(Pretrain, ChanceLevelAndUntrainedPhaseDetection) {
   // The old full config's warm-up: its last 50 losses averaged 2.255 (ln 10 = 2.303).
   EXPECT_TRUE(cb::ended_at_chance(std::vector<double>(50, 2.255), chance));
 }
+
+// The shipped sensor-suite configs load, and each CodeBind config fits the bridge its pretrain
+// config builds (demo.sh pairs them by suffix): shared width = the heads' output, LoRA blocks
+// inside the trunk.
+TEST(ShippedConfigs, LoadAndFitTheirBridge) {
+  const std::string dir = std::string(CODEBIND_SOURCE_DIR) + "/configs/";
+  for (const std::string suffix : {"", "_full", "_demo"}) {
+    SCOPED_TRACE("suffix '" + suffix + "'");
+    auto pc = cb::PretrainConfig::load(dir + "pretrain_sensor_suite" + suffix + ".json");
+    auto tc = cb::TrainConfig::load(dir + "codebind_sensor_suite" + suffix + ".json");
+    EXPECT_EQ(tc.shared_dim, pc.bridge.out_dim);
+    for (int b : tc.lora_blocks) EXPECT_LT(b, pc.bridge.blocks);
+  }
+}
