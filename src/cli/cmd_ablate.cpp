@@ -3,9 +3,11 @@
 // baseline; decoupling + reconstruction (no codebook); codebook only; codebook + decoupling
 // (no decoder); full; standard VQ; reference-mode code matching — one Markdown table.
 #include <filesystem>
+#include <set>
 
 #include "cli/command.h"
 #include "codebind/run_eval.h"
+#include "core/error.h"
 #include "core/threads.h"
 #include "io/mapped_file.h"
 #include "train/trainer.h"
@@ -37,24 +39,48 @@ double get(const nlohmann::json& m, std::initializer_list<const char*> path) {
   return p->is_number() ? p->get<double>() : NAN;
 }
 
-// Mean class Recall@1 over every retrieval pair of a metrics.json.
-double mean_r1(const nlohmann::json& m) {
+// Keys present in every row: the retrieval pairs ("a->b") and the categorical probe attributes
+// ("modality/attribute"), so that the means compare like with like (the baseline bridge also
+// has towers, e.g. depth, that the CodeBind runs do not train).
+using KeySet = std::set<std::string>;
+KeySet common_keys(const std::vector<std::pair<std::string, nlohmann::json>>& rows, bool retrieval) {
+  KeySet common;
+  bool first = true;
+  for (const auto& [name, m] : rows) {
+    KeySet k;
+    if (retrieval && m.contains("retrieval"))
+      for (const auto& [pair, v] : m["retrieval"].items()) k.insert(pair);
+    if (!retrieval && m.contains("probes"))
+      for (const auto& [mod, attrs] : m["probes"].items())
+        for (const auto& [attr, v] : attrs.items())
+          if (v.value("type", "") == "categorical") k.insert(mod + "/" + attr);
+    if (first) common = k;
+    else for (auto it = common.begin(); it != common.end();) it = k.count(*it) ? std::next(it) : common.erase(it);
+    first = false;
+  }
+  return common;
+}
+
+// Mean class Recall@1 over the given retrieval pairs.
+double mean_r1(const nlohmann::json& m, const KeySet& pairs) {
   double sum = 0;
   int n = 0;
-  if (m.contains("retrieval"))
-    for (const auto& [pair, v] : m["retrieval"].items())
-      if (double r = get(v, {"class", "r1"}); !std::isnan(r)) sum += r, ++n;
+  for (const auto& pair : pairs)
+    if (double r = m.contains("retrieval") ? get(m["retrieval"].value(pair, nlohmann::json()), {"class", "r1"}) : NAN;
+        !std::isnan(r))
+      sum += r, ++n;
   return n ? sum / n : NAN;
 }
 
-// Mean linear-probe accuracy of one embedding kind over every categorical attribute.
-double mean_probe(const nlohmann::json& m, const char* kind) {
+// Mean linear-probe accuracy of one embedding kind over the given categorical attributes.
+double mean_probe(const nlohmann::json& m, const char* kind, const KeySet& attrs) {
   double sum = 0;
   int n = 0;
-  if (m.contains("probes"))
-    for (const auto& [mod, attrs] : m["probes"].items())
-      for (const auto& [attr, v] : attrs.items())
-        if (double a = get(v, {kind, "linear_acc"}); !std::isnan(a)) sum += a, ++n;
+  for (const auto& key : attrs) {
+    const auto slash = key.find('/');
+    const std::string mod = key.substr(0, slash), attr = key.substr(slash + 1);
+    if (double a = get(m, {"probes", mod.c_str(), attr.c_str(), kind, "linear_acc"}); !std::isnan(a)) sum += a, ++n;
+  }
   return n ? sum / n : NAN;
 }
 
@@ -69,11 +95,13 @@ cb::cli::Runner setup(CLI::App* app) {
   app->add_option("--bridge", *bridge, "pretrain run directory (also the baseline row)")->required();
   app->add_option("--out", *out, "directory for the ablation runs and ablation.md")->required();
   app->add_option("--threads", *threads, "threads");
+  auto table_only = std::make_shared<bool>(false);
+  app->add_flag("--table-only", *table_only, "re-make ablation.md from the runs already in --out (no training)");
   return [=]() {
     namespace fs = std::filesystem;
     auto base = cb::TrainConfig::load(*config);
     cb::configure_threads(*threads > 0 ? *threads : base.threads);
-    fs::create_directories(*out);
+    if (!*table_only) fs::create_directories(*out);
     std::vector<std::pair<std::string, nlohmann::json>> rows;
     const std::string bm = *bridge + "/metrics.json";
     rows.emplace_back("baseline (hard alignment)",
@@ -85,6 +113,12 @@ cb::cli::Runner setup(CLI::App* app) {
       v.edit(c);
       c.name = v.name;
       const std::string dir = *out + "/run" + std::to_string(i++);
+      if (*table_only) {
+        const std::string mj = dir + "/metrics.json";
+        CB_CHECK_INPUT(fs::exists(mj), "{}: not found (--table-only needs the evaluated runs of an earlier ablate)", mj);
+        rows.emplace_back(v.name, nlohmann::json::parse(std::ifstream(mj)));
+        continue;
+      }
       cb::TrainOptions o;
       o.data_dir = *data;
       o.out_dir = dir;
@@ -98,13 +132,15 @@ cb::cli::Runner setup(CLI::App* app) {
         "| variant | imu zero-shot top-1 | audio zero-shot top-1 | vision zero-shot top-1 | imu→text R@1 | mean "
         "cross-modal R@1 | specific probe (mean acc) | shared probe (mean acc) |\n|---|---|---|---|---|---|---|---|\n";
     auto pct = [](double x) { return std::isnan(x) ? std::string("—") : fmt::format("{:.1f}", 100 * x); };
+    const KeySet pairs = common_keys(rows, true), attrs = common_keys(rows, false);
     for (const auto& [name, m] : rows)
       md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", name, pct(get(m, {"zero_shot", "imu", "top1"})),
                         pct(get(m, {"zero_shot", "audio", "top1"})), pct(get(m, {"zero_shot", "vision", "top1"})),
-                        pct(get(m, {"retrieval", "imu->text", "class", "r1"})), pct(mean_r1(m)),
-                        pct(mean_probe(m, "specific")), pct(mean_probe(m, "shared")));
-    md += "\nMeans: class Recall@1 over every retrieval pair; linear-probe accuracy over every categorical "
-          "attribute of every modality (the baseline has one embedding, listed as shared).\n";
+                        pct(get(m, {"retrieval", "imu->text", "class", "r1"})), pct(mean_r1(m, pairs)),
+                        pct(mean_probe(m, "specific", attrs)), pct(mean_probe(m, "shared", attrs)));
+    md += fmt::format("\nMeans over what every row has: class Recall@1 over {} retrieval pairs; linear-probe accuracy "
+                      "over {} categorical attributes (the baseline has one embedding, listed as shared).\n",
+                      pairs.size(), attrs.size());
     cb::write_file_atomic(*out + "/ablation.md", md);
     fmt::print("{}\ntable: {}/ablation.md\n", md, *out);
     return 0;
