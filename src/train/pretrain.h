@@ -8,7 +8,9 @@
 //            one embedding (cos 0.9997, loss = ln B) for hundreds of steps, because random
 //            features score worse than uniform logits; a supervised warm-up gives the text
 //            tower class-separated images to bind to. ImageBind itself starts from pretrained
-//            CLIP towers, which this stands in for.
+//            CLIP towers, which this stands in for. The warm-up has its own plateau (loss at
+//            ln C for ≈ 450 steps at lr 3e-4 on sensor-suite); too short a warm-up leaves a
+//            chance-level anchor, which ended_at_chance() below reports.
 //   phase 1  vision + text contrastively (class prompts from the dataset's templates)
 //   phase 2  each other modality (audio, imu, depth, …) aligned to the FROZEN vision encoder
 //
