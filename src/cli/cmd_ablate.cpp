@@ -30,30 +30,31 @@ std::vector<Variant> grid() {
   };
 }
 
-double get(const nlohmann::json& m, std::initializer_list<const char*> path) {
+using Path = std::vector<std::string>;
+
+double get(const nlohmann::json& m, const Path& path) {
   const nlohmann::json* p = &m;
-  for (const char* k : path) {
+  for (const std::string& k : path) {
     if (!p->is_object() || !p->contains(k)) return NAN;
     p = &(*p)[k];
   }
   return p->is_number() ? p->get<double>() : NAN;
 }
 
-// Keys present in every row: the retrieval pairs ("a->b") and the categorical probe attributes
-// ("modality/attribute"), so that the means compare like with like (the baseline bridge also
-// has towers, e.g. depth, that the CodeBind runs do not train).
-using KeySet = std::set<std::string>;
-KeySet common_keys(const std::vector<std::pair<std::string, nlohmann::json>>& rows, bool retrieval) {
-  KeySet common;
+// The entries every row has — retrieval pairs {"retrieval", pair} or categorical probe
+// attributes {"probes", modality, attribute} — so that the means compare like with like (the
+// baseline bridge also has towers, e.g. depth, that the CodeBind runs do not train).
+std::set<Path> common_entries(const std::vector<std::pair<std::string, nlohmann::json>>& rows, bool retrieval) {
+  std::set<Path> common;
   bool first = true;
   for (const auto& [name, m] : rows) {
-    KeySet k;
+    std::set<Path> k;
     if (retrieval && m.contains("retrieval"))
-      for (const auto& [pair, v] : m["retrieval"].items()) k.insert(pair);
+      for (const auto& [pair, v] : m["retrieval"].items()) k.insert({"retrieval", pair});
     if (!retrieval && m.contains("probes"))
       for (const auto& [mod, attrs] : m["probes"].items())
         for (const auto& [attr, v] : attrs.items())
-          if (v.value("type", "") == "categorical") k.insert(mod + "/" + attr);
+          if (v.value("type", "") == "categorical") k.insert({"probes", mod, attr});
     if (first) common = k;
     else for (auto it = common.begin(); it != common.end();) it = k.count(*it) ? std::next(it) : common.erase(it);
     first = false;
@@ -61,25 +62,13 @@ KeySet common_keys(const std::vector<std::pair<std::string, nlohmann::json>>& ro
   return common;
 }
 
-// Mean class Recall@1 over the given retrieval pairs.
-double mean_r1(const nlohmann::json& m, const KeySet& pairs) {
+// Mean over `entries` of the number at entry + `leaf` (NaN entries skipped; NaN if none).
+double mean_over(const nlohmann::json& m, const std::set<Path>& entries, const Path& leaf) {
   double sum = 0;
   int n = 0;
-  for (const auto& pair : pairs)
-    if (double r = m.contains("retrieval") ? get(m["retrieval"].value(pair, nlohmann::json()), {"class", "r1"}) : NAN;
-        !std::isnan(r))
-      sum += r, ++n;
-  return n ? sum / n : NAN;
-}
-
-// Mean linear-probe accuracy of one embedding kind over the given categorical attributes.
-double mean_probe(const nlohmann::json& m, const char* kind, const KeySet& attrs) {
-  double sum = 0;
-  int n = 0;
-  for (const auto& key : attrs) {
-    const auto slash = key.find('/');
-    const std::string mod = key.substr(0, slash), attr = key.substr(slash + 1);
-    if (double a = get(m, {"probes", mod.c_str(), attr.c_str(), kind, "linear_acc"}); !std::isnan(a)) sum += a, ++n;
+  for (Path path : entries) {
+    path.insert(path.end(), leaf.begin(), leaf.end());
+    if (double v = get(m, path); !std::isnan(v)) sum += v, ++n;
   }
   return n ? sum / n : NAN;
 }
@@ -132,12 +121,13 @@ cb::cli::Runner setup(CLI::App* app) {
         "| variant | imu zero-shot top-1 | audio zero-shot top-1 | vision zero-shot top-1 | imu→text R@1 | mean "
         "cross-modal R@1 | specific probe (mean acc) | shared probe (mean acc) |\n|---|---|---|---|---|---|---|---|\n";
     auto pct = [](double x) { return std::isnan(x) ? std::string("—") : fmt::format("{:.1f}", 100 * x); };
-    const KeySet pairs = common_keys(rows, true), attrs = common_keys(rows, false);
+    const std::set<Path> pairs = common_entries(rows, true), attrs = common_entries(rows, false);
     for (const auto& [name, m] : rows)
       md += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", name, pct(get(m, {"zero_shot", "imu", "top1"})),
                         pct(get(m, {"zero_shot", "audio", "top1"})), pct(get(m, {"zero_shot", "vision", "top1"})),
-                        pct(get(m, {"retrieval", "imu->text", "class", "r1"})), pct(mean_r1(m, pairs)),
-                        pct(mean_probe(m, "specific", attrs)), pct(mean_probe(m, "shared", attrs)));
+                        pct(get(m, {"retrieval", "imu->text", "class", "r1"})), pct(mean_over(m, pairs, {"class", "r1"})),
+                        pct(mean_over(m, attrs, {"specific", "linear_acc"})),
+                        pct(mean_over(m, attrs, {"shared", "linear_acc"})));
     md += fmt::format("\nMeans over what every row has: class Recall@1 over {} retrieval pairs; linear-probe accuracy "
                       "over {} categorical attributes (the baseline has one embedding, listed as shared).\n",
                       pairs.size(), attrs.size());

@@ -11,6 +11,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/ustring.h>
 
 #include <string>
 #include <unordered_map>
@@ -182,13 +183,13 @@ U32 ftfy_unescape_html(const U32& s) {
 }
 
 // ftfy fix_encoding, the common case: text whose UTF-8 bytes were decoded as (sloppy)
-// Windows-1252. Re-encode every code point to its cp1252 byte (Latin-1 for U+00A0–U+00FF, the
-// C1 controls as themselves, as ftfy's "sloppy" codec does); when that succeeds and the bytes
-// are valid UTF-8 holding at least one multi-byte character, the decoded text replaces the
-// input. Applied to the whole text, else to each whitespace-separated run. Legitimate Latin-1
-// text almost never passes: an accented letter followed by ASCII is not valid UTF-8.
+// Windows-1252. Each whitespace-separated run is re-encoded to cp1252 bytes (Latin-1 for
+// U+0000–U+00FF, C1 controls included, as ftfy's "sloppy" codec does); when that succeeds and
+// the bytes are valid UTF-8 holding a multi-byte character, the decoded run replaces it.
+// (Multi-byte sequences cannot span whitespace, so this also repairs whole texts.) Legitimate
+// Latin-1 text almost never passes: an accented letter followed by ASCII is not valid UTF-8.
 int cp1252_byte(char32_t c) {
-  if (c < 0x80 || (c >= 0xA0 && c <= 0xFF) || (c >= 0x80 && c <= 0x9F)) return static_cast<int>(c);
+  if (c <= 0xFF) return static_cast<int>(c);
   static const std::unordered_map<char32_t, int> specials = {
       {0x20AC, 0x80}, {0x201A, 0x82}, {0x0192, 0x83}, {0x201E, 0x84}, {0x2026, 0x85}, {0x2020, 0x86},
       {0x2021, 0x87}, {0x02C6, 0x88}, {0x2030, 0x89}, {0x0160, 0x8A}, {0x2039, 0x8B}, {0x0152, 0x8C},
@@ -199,58 +200,35 @@ int cp1252_byte(char32_t c) {
   return it == specials.end() ? -1 : it->second;
 }
 
-// Strict UTF-8 decode of `b`; false on any invalid, overlong or surrogate sequence.
-bool decode_utf8_strict(const std::string& b, U32& out, bool& multibyte) {
-  out.clear();
-  multibyte = false;
-  for (size_t i = 0; i < b.size();) {
-    const auto c0 = static_cast<unsigned char>(b[i]);
-    int n = c0 < 0x80 ? 1 : (c0 >= 0xC2 && c0 <= 0xDF) ? 2 : (c0 >= 0xE0 && c0 <= 0xEF) ? 3 : (c0 >= 0xF0 && c0 <= 0xF4) ? 4 : 0;
-    if (n == 0 || i + n > b.size()) return false;
-    char32_t cp = n == 1 ? c0 : (c0 & (0xFF >> (n + 1)));
-    for (int k = 1; k < n; ++k) {
-      const auto ck = static_cast<unsigned char>(b[i + k]);
-      if ((ck & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (ck & 0x3F);
-    }
-    static const char32_t min_for[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    multibyte |= n > 1;
-    out.push_back(cp);
-    i += n;
-  }
-  return true;
-}
-
-bool undo_cp1252_mojibake(const U32& s, U32& fixed) {
+// The run with its mojibake undone, or the run itself.
+U32 undo_cp1252_mojibake(const U32& run) {
   std::string bytes;
-  for (char32_t c : s) {
+  bool high = false;  // valid UTF-8 with a byte >= 0x80 holds a multi-byte character
+  for (char32_t c : run) {
     const int b = cp1252_byte(c);
-    if (b < 0) return false;
+    if (b < 0) return run;
+    high |= b >= 0x80;
     bytes.push_back(static_cast<char>(b));
   }
-  bool multibyte = false;
-  return decode_utf8_strict(bytes, fixed, multibyte) && multibyte && fixed != s;
+  if (!high) return run;
+  UErrorCode err = U_ZERO_ERROR;
+  int32_t len = 0;
+  u_strFromUTF8(nullptr, 0, &len, bytes.data(), static_cast<int32_t>(bytes.size()), &err);  // strict validation
+  return err == U_INVALID_CHAR_FOUND ? run : to_u32(bytes);
 }
 
 U32 fix_mojibake(const U32& s) {
-  U32 fixed;
-  if (undo_cp1252_mojibake(s, fixed)) return fixed;
   U32 out, run;
-  auto flush = [&] {
-    out += undo_cp1252_mojibake(run, fixed) ? fixed : run;
-    run.clear();
-  };
   for (char32_t c : s) {
     if (c == ' ' || c == '\t' || c == '\n') {
-      flush();
+      out += undo_cp1252_mojibake(run);
+      run.clear();
       out.push_back(c);
     } else {
       run.push_back(c);
     }
   }
-  flush();
-  return out;
+  return out + undo_cp1252_mojibake(run);
 }
 
 U32 ftfy_subset(U32 s) {
