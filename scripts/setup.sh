@@ -15,6 +15,7 @@ PKGS=(
   zlib1g-dev
   # media decoding
   libstb-dev libpng-dev libjpeg62-turbo-dev libsndfile1-dev
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   # sensor-suite generator (speech, fonts, number words, pen strokes, textures)
   libespeak-ng-dev espeak-ng-data libfreetype-dev libicu-dev hershey-fonts-data gimp-data
   fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core fonts-urw-base35

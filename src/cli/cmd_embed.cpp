@@ -17,6 +17,7 @@
 #include "io/weights.h"
 #include "preprocess/image_transform.h"
 #include "preprocess/tokenizer.h"
+#include "preprocess/video.h"
 
 namespace {
 
@@ -39,6 +40,12 @@ std::string lower_ext(const std::string& path) {
   std::string e = fs::path(path).extension().string();
   for (auto& ch : e) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return e;
+}
+
+bool is_video_ext(const std::string& ext) {
+  for (const char* e : {".mp4", ".m4v", ".mkv", ".avi", ".mov", ".webm", ".mpg", ".mpeg", ".ogv", ".gif"})
+    if (ext == e) return true;
+  return false;
 }
 
 // A tensor given directly (npy/safetensors): the sample layout, optionally with a clip axis.
@@ -103,6 +110,13 @@ std::vector<Item> read_inputs(const EmbedOptions& o, const cb::ModalityConfig& m
       }
     } else if (m == Modality::Vision && (ext == ".png" || ext == ".jpg" || ext == ".jpeg")) {
       x = cb::load_and_transform_vision(path, size);  // (3, S, S)
+    } else if (m == Modality::Vision && is_video_ext(ext)) {
+      CB_CHECK_INPUT(mc.stem_kind == cb::StemKind::Conv3d && mc.video_frames > 0,
+                     "{}: this vision tower has no temporal (Conv3d) stem, so it cannot embed video", path);
+      cb::VideoClipConfig vc;
+      vc.size = size;
+      vc.frames_per_clip = static_cast<int>(mc.video_frames);
+      x = cb::load_and_transform_video(path, vc);  // (clips·crops = 15, 3, T, S, S)
     } else if (m == Modality::Audio && ext == ".wav") {
       cb::AudioClipConfig ac;
       if (mc.input_shape.size() == 3) {
@@ -120,7 +134,7 @@ std::vector<Item> read_inputs(const EmbedOptions& o, const cb::ModalityConfig& m
       x = cb::load_and_transform_thermal(path, tc);
     } else {
       cb::fail_input("{}: cannot embed a '{}' file as {} (use .npy/.safetensors tensors{})", path, ext, mc.name(),
-                     m == Modality::Vision    ? ", .png/.jpg"
+                     m == Modality::Vision    ? ", .png/.jpg, video (.mp4/.mkv/.avi/.mov/.webm)"
                      : m == Modality::Audio   ? ", .wav"
                      : m == Modality::Depth   ? ", .png/.npy depth maps"
                      : m == Modality::Thermal ? ", .png"

@@ -2,9 +2,11 @@
 // imagebind.md §1.2 steps 2–9).
 #include "preprocess/video.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
+#include "io/video_parse.h"
 #include "preprocess/image_transform.h"
 
 namespace cb {
@@ -90,6 +92,25 @@ at::Tensor video_transform(const at::Tensor& frames, double fps, const VideoClip
   CB_CHECK_INPUT(frames.dim() == 4 && frames.size(3) == 3 && frames.scalar_type() == at::kByte,
                  "video: expected (N, H, W, 3) uint8 frames");
   return video_transform([&](int64_t i) { return frames[i]; }, frames.size(0), fps, cfg);
+}
+
+std::vector<int64_t> video_frames_used(int64_t frame_count, double fps, const VideoClipConfig& cfg) {
+  std::vector<int64_t> idx;
+  for (const auto& r : video_clip_frame_ranges(frame_count, fps, cfg))
+    for (int64_t off : uniform_temporal_indices(r[1] - r[0] + 1, cfg.frames_per_clip)) idx.push_back(r[0] + off);
+  std::sort(idx.begin(), idx.end());
+  idx.erase(std::unique(idx.begin(), idx.end()), idx.end());
+  return idx;
+}
+
+at::Tensor load_and_transform_video(const std::string& path, const VideoClipConfig& cfg) {
+  const VideoInfo info = probe_video(path);
+  std::map<int64_t, VideoFrame> frames = decode_video_frames(path, video_frames_used(info.frame_count, info.fps, cfg));
+  auto get = [&](int64_t i) {
+    VideoFrame& f = frames.at(i);
+    return at::from_blob(f.rgb.data(), {f.height, f.width, 3}, at::kByte);  // valid while `frames` lives
+  };
+  return video_transform(get, info.frame_count, info.fps, cfg);
 }
 
 }  // namespace cb

@@ -1,12 +1,14 @@
 // video.h — ImageBind's video pipeline from decoded frames on (spec imagebind.md §1.2):
 // 5 constant clips of 2 s, first and last frame of each clip, ÷255, bilinear short-side
 // scale (no antialias), CLIP normalisation, 3 spatial crops → (15, 3, 2, 224, 224).
-// Decoding (FFmpeg/decord) is outside the parity boundary: callers supply uint8 frames.
+// Decoding (FFmpeg/decord) is outside the parity boundary: callers supply uint8 frames, or
+// load_and_transform_video decodes a file with io/video_parse (FFmpeg, decord's conventions).
 #pragma once
 #include <ATen/ATen.h>
 
 #include <array>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace cb {
@@ -31,5 +33,10 @@ at::Tensor video_transform(const std::function<at::Tensor(int64_t)>& get_frame, 
                            double fps, const VideoClipConfig& cfg = {});
 // Same from all frames in memory: (N, H, W, 3) uint8.
 at::Tensor video_transform(const at::Tensor& frames, double fps, const VideoClipConfig& cfg = {});
+// A video file (any container/codec FFmpeg reads): probes it, decodes only the frames the
+// clips use (first and last of each), and runs video_transform on them.
+at::Tensor load_and_transform_video(const std::string& path, const VideoClipConfig& cfg = {});
+// The frame indices video_transform reads for a video of `frame_count` frames at `fps`.
+std::vector<int64_t> video_frames_used(int64_t frame_count, double fps, const VideoClipConfig& cfg = {});
 
 }  // namespace cb
