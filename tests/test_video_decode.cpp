@@ -114,6 +114,16 @@ at::Tensor as_tensor(const std::vector<cb::VideoFrame>& fs) {  // (N, H, W, 3) u
   return at::stack(t);
 }
 
+void expect_info(const cb::VideoInfo& info, int64_t frames, double fps, int width, int height, int rotation,
+                 const std::string& codec) {
+  EXPECT_EQ(info.frame_count, frames);
+  EXPECT_DOUBLE_EQ(info.fps, fps);
+  EXPECT_EQ(info.width, width);
+  EXPECT_EQ(info.height, height);
+  EXPECT_EQ(info.rotation, rotation);
+  EXPECT_EQ(info.codec, codec);
+}
+
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -128,13 +138,7 @@ TEST(VideoDecode, LosslessFramesComeBackExactly) {
   const std::string path = tmp.file("clip.mkv");
   const auto src = synth_frames(23, 30, 40);
   write_video(path, src, 10, AV_CODEC_ID_FFV1, AV_PIX_FMT_BGR0);
-  const cb::VideoInfo info = cb::probe_video(path);
-  EXPECT_EQ(info.frame_count, 23);
-  EXPECT_DOUBLE_EQ(info.fps, 10.0);
-  EXPECT_EQ(info.width, 40);
-  EXPECT_EQ(info.height, 30);
-  EXPECT_EQ(info.rotation, 0);
-  EXPECT_EQ(info.codec, "ffv1");
+  expect_info(cb::probe_video(path), 23, 10.0, 40, 30, 0, "ffv1");
   const auto got = cb::decode_video_frames(path, {22, 0, 5, 5});
   ASSERT_EQ(got.size(), 3u);
   for (int i : {0, 5, 22}) {
@@ -169,12 +173,7 @@ TEST(VideoDecode, RotationMetadataIsApplied) {
   const std::string path = tmp.file("rotated.mp4");
   const auto src = synth_frames(12, 32, 48);
   write_video(path, src, 12, AV_CODEC_ID_MPEG4, AV_PIX_FMT_YUV420P, 90);
-  const cb::VideoInfo info = cb::probe_video(path);
-  EXPECT_EQ(info.rotation, 90);
-  EXPECT_EQ(info.width, 32);
-  EXPECT_EQ(info.height, 48);
-  EXPECT_EQ(info.frame_count, 12);
-  EXPECT_DOUBLE_EQ(info.fps, 12.0);
+  expect_info(cb::probe_video(path), 12, 12.0, 32, 48, 90, "mpeg4");  // width/height after rotation
   const cb::VideoFrame f = cb::decode_video_frames(path, {3}).at(3);
   ASSERT_EQ(f.height, 48);
   ASSERT_EQ(f.width, 32);
