@@ -179,6 +179,9 @@ int run_embed(const EmbedOptions& o) {
   CB_CHECK_INPUT(o.device == "cpu" || o.device == "cuda", "--device must be cpu or cuda");
   CB_CHECK_INPUT(o.device != "cuda" || at::hasCUDA(), "--device cuda: this build/machine has no CUDA");
   CB_CHECK_INPUT(o.dtype == "fp32" || o.dtype == "bf16", "--dtype must be fp32 or bf16");
+  if (o.dtype == "bf16" && o.device == "cpu" && !__builtin_cpu_supports("avx512bf16"))
+    spdlog::warn("--dtype bf16 on a CPU without AVX512-BF16 runs a scalar fallback, 28-105x slower than fp32 "
+                 "(docs/bench/encoders.md); fp32 is the fast path here");
   cb::ImageBindModel model = load_model(o, m);
   const cb::ModalityConfig& mc = model.config().at(m);
   std::vector<Item> items = read_inputs(o, mc);
