@@ -186,7 +186,11 @@ class Demuxer {
         fail_input("{}: reading the video stream failed after {} frames ({})", name_, next, av_error_text(r));
       } else {
         if (pkt->stream_index == stream_) {
-          const int s = avcodec_send_packet(codec_, pkt);
+          int s = avcodec_send_packet(codec_, pkt);
+          if (s == AVERROR(EAGAIN)) {  // output must be read first: drain, then the packet goes in
+            drain();
+            s = avcodec_send_packet(codec_, pkt);
+          }
           // A damaged packet costs its frame (as in players); anything else is fatal.
           if (s < 0 && s != AVERROR_INVALIDDATA && s != AVERROR(EAGAIN))
             fail_input("{}: sending a packet to the {} decoder failed ({})", name_, codec_->codec->name,
