@@ -242,7 +242,7 @@ class Demuxer {
     // swscale's SIMD writers run past the end of a row (found by fuzz_video with valgrind: 8–16
     // bytes after a tight 8×8 RGB buffer), so it writes into 64-byte-aligned padded rows first.
     const int stride = (3 * f->width + 63) / 64 * 64;
-    padded_.assign(size_t(stride) * (f->height + 1) + 64, 0);
+    padded_.resize(size_t(stride) * (f->height + 1) + 64);  // every byte read back is written by sws_scale
     uint8_t* dst[4] = {padded_.data(), nullptr, nullptr, nullptr};
     int dst_stride[4] = {stride, 0, 0, 0};
     const int h = sws_scale(sws_, f->data, f->linesize, 0, f->height, dst, dst_stride);
