@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "encoders/imagebind_model.h"
+#include "io/file_ext.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "preprocess/audio.h"
@@ -23,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using cb::Modality;
+using cb::lower_ext;
 
 struct EmbedOptions {
   std::string weights, config, modality, out = "embeddings.safetensors", device = "cpu", dtype = "fp32", vocab;
@@ -35,12 +37,6 @@ struct Item {
   std::string name;
   at::Tensor x;  // one sample in the model's layout without the batch dim
 };
-
-std::string lower_ext(const std::string& path) {
-  std::string e = fs::path(path).extension().string();
-  for (auto& ch : e) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return e;
-}
 
 bool is_video_ext(const std::string& ext) {
   for (const char* e : {".mp4", ".m4v", ".mkv", ".avi", ".mov", ".webm", ".mpg", ".mpeg", ".ogv", ".gif"})

@@ -5,17 +5,12 @@
 
 #include "core/error.h"
 #include "data/media_local.h"
+#include "io/file_ext.h"
 #include "io/npy.h"
 
 namespace cb::data {
 
 namespace {
-
-std::string lower_ext(const std::string& path) {
-  std::string e = std::filesystem::path(path).extension().string();
-  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return e;
-}
 
 at::Tensor image_chw(const DecodedImage& img) {
   at::Tensor t = at::from_blob(const_cast<float*>(img.data.data()), {img.height, img.width, img.channels},
