@@ -111,8 +111,7 @@ std::vector<std::pair<std::string, NamedTensors>> CodeBindModel::trainable_group
     const bool frozen_bridge = cfg_.freeze_bridge_heads && is_bridge(m);
     if (frozen_bridge) continue;
     if (cfg_.train_mode == TrainMode::FullTune) {
-      for (const auto& n : bridge_.param_names(m))
-        if (n.find("logit_scale") == std::string::npos && n != mc.mask_key) add(pre, n, bridge_.params.at(n));
+      for (auto& nt : bridge_.trainable_params(m)) pre.push_back(std::move(nt));
       continue;
     }
     if (mc.num_cls_tokens > 0) add(pre, mc.cls_key(), bridge_.params.at(mc.cls_key()));

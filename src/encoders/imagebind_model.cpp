@@ -165,6 +165,18 @@ NamedTensors ImageBindModel::named_params(Modality m) const {
   return out;
 }
 
+NamedTensors ImageBindModel::trainable_params(Modality m) {
+  const ModalityConfig& mc = cfg_.at(m);
+  NamedTensors out;
+  for (const auto& n : param_names(m)) {
+    at::Tensor& t = params.at(n);
+    if (!t.is_floating_point() || n == mc.mask_key || n.find("logit_scale") != std::string::npos) continue;
+    t.requires_grad_(true);
+    out.emplace_back(n, t);
+  }
+  return out;
+}
+
 int64_t ImageBindModel::num_params(Modality m) const {
   int64_t n = 0;
   for (const auto& name : param_names(m)) n += param(name).numel();

@@ -110,6 +110,9 @@ class ImageBindModel {
   // ---- parameters ---------------------------------------------------------------------------
   std::vector<std::string> param_names(Modality m) const;  // state-dict order
   NamedTensors named_params(Modality m) const;
+  // The tower's weights a full fine-tune trains (every floating tensor but the text mask and
+  // the logit scale), switched to requires_grad; the tensors are shared, not copied.
+  NamedTensors trainable_params(Modality m);
   const at::Tensor& param(const std::string& name) const;  // InternalError naming a missing key
   int64_t num_params(Modality m) const;
   // Moves/casts every floating tensor (the text mask stays fp32 → cast too; ids stay int).

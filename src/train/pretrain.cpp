@@ -170,13 +170,7 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
     std::vector<std::pair<std::string, torch::Tensor>> params;
     for (Modality m : ph.mods) {
       if (m == anchor && ph.anchor_frozen) continue;
-      for (const auto& n : model.param_names(m)) {
-        auto& t = model.params.at(n);
-        if (!t.is_floating_point() || n.find("logit_scale") != std::string::npos || n.find("mask") != std::string::npos)
-          continue;
-        t.requires_grad_(true);
-        params.emplace_back(n, t);
-      }
+      for (auto& nt : model.trainable_params(m)) params.push_back(std::move(nt));
     }
     // Warm-up classifier (C, out), zero-initialised, discarded after the phase.
     torch::Tensor classifier = torch::zeros({man.num_classes(), ib.out_dim}, torch::requires_grad(ph.supervised));
