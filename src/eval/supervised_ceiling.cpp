@@ -12,6 +12,7 @@
 #include "core/progress.h"
 #include "data/manifest.h"
 #include "encoders/imagebind_model.h"
+#include "eval/zero_shot.h"
 #include "io/safetensors.h"
 #include "train/schedule.h"
 
@@ -31,14 +32,15 @@ double accuracy(ImageBindModel& model, const InputPipeline& inputs, Modality m, 
                 const std::vector<const data::Item*>& items) {
   torch::NoGradGuard no_grad;
   model.train(false);
-  int64_t right = 0;
+  std::vector<at::Tensor> logits;
+  std::vector<int64_t> labels;
   for (size_t i = 0; i < items.size(); i += 64) {
     std::vector<const data::Item*> chunk(items.begin() + i, items.begin() + std::min(items.size(), i + 64));
-    const at::Tensor pred = unit_embedding(model, m, inputs.batch(chunk)).matmul(W.t()).argmax(1);  // (b)
-    for (size_t j = 0; j < chunk.size(); ++j) right += pred[j].item<int64_t>() == chunk[j]->label();
+    logits.push_back(unit_embedding(model, m, inputs.batch(chunk)).matmul(W.t()));  // (b, C)
+    for (const auto* it : chunk) labels.push_back(it->label());
   }
   model.train(true);
-  return 100.0 * static_cast<double>(right) / static_cast<double>(items.size());
+  return 100.0 * eval::topk_from_logits(at::cat(logits), torch::tensor(labels), 1);
 }
 
 }  // namespace
@@ -101,7 +103,7 @@ CeilingResult supervised_ceiling(const std::string& bridge, const std::string& d
       if (p.val > res.best_val || res.curve.empty()) res.best_val = p.val, res.best_step = step, res.test_at_best_val = p.test;
       res.max_test = std::max(res.max_test, p.test);
       res.curve.push_back(p);
-      bar.tick(0, fmt::format("loss {:.3f} val {:.1f} test {:.1f}", l, p.val, p.test));
+      bar.set_postfix(fmt::format("loss {:.3f} val {:.1f} test {:.1f}", l, p.val, p.test));
     }
     bar.tick(1);
   }
