@@ -59,7 +59,16 @@ int bench_quant_encode(const BenchArgs& a) {
   double t_assign = median_seconds(reps, [&] { argmax_cosine(unit, cbn); });
   double gflops = double(n) * 128 * 1024 * 8 * 2 / t_assign / 1e9;
   std::printf("codebind encode (shared+specific, assign+pack): %.3f s for %ld vectors = %.0f vectors/s (kernel %s)\n",
-              t_ours, long(n), n / t_ours, argmax_kernel_name());
+              t_ours, long(n), n / t_ours, assign_kernel_name());
+  // Every assignment kernel this CPU runs, same data and minute (the dispatcher's choice above).
+  // kernel_n vectors only: the scalar kernel is ~20x slower than the SIMD ones.
+  const int64_t kn = std::min<int64_t>(n, a.get_int("kernel_n", 5000));
+  at::Tensor unit_k = unit.narrow(0, 0, kn * 128);
+  for (AssignKernel k : available_assign_kernels()) {
+    const double tk = median_seconds(reps, [&] { argmax_cosine(unit_k, cbn, k); });
+    std::printf("  shared-half assignment, %ld vectors, kernel %-6s: %.4f s = %.1f GFLOP/s\n", long(kn),
+                assign_kernel_name(k), tk, double(kn) * 128 * 1024 * 8 * 2 / tk / 1e9);
+  }
   const int64_t g = a.get_int("gemm", 3072);
   const double gemm = sgemm_gflops(g, reps);
   std::printf("fp32 GEMM rate (at::mm %ldx%ld, threads %d): %.1f GFLOP/s\n", long(g), long(g), cb::thread_count(), gemm);

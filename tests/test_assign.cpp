@@ -5,7 +5,9 @@
 // rows and coarse inputs where many dots tie.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cfloat>
+#include <cstdio>
 #include <cmath>
 #include <thread>
 
@@ -43,10 +45,28 @@ at::Tensor scalar_argmax(const at::Tensor& rows_in, const at::Tensor& codes_in) 
   return out;
 }
 
+// Every kernel this CPU runs (not only the one the dispatcher picks) against the scalar
+// loop above; the kernels exercised are printed so a log says which variants this host ran.
 void expect_same(const at::Tensor& rows, const at::Tensor& codes, const std::string& what) {
-  at::Tensor got = argmax_cosine(rows, codes), want = scalar_argmax(rows, codes);
-  EXPECT_TRUE(got.equal(want)) << what << ": " << got.ne(want).sum().item<int64_t>() << " of " << rows.size(0)
-                               << " rows differ (kernel " << argmax_kernel_name() << ")";
+  const at::Tensor want = scalar_argmax(rows, codes);
+  for (AssignKernel k : available_assign_kernels()) {
+    at::Tensor got = argmax_cosine(rows, codes, k);
+    EXPECT_TRUE(got.equal(want)) << what << ": " << got.ne(want).sum().item<int64_t>() << " of " << rows.size(0)
+                                 << " rows differ (kernel " << assign_kernel_name(k) << ")";
+  }
+  EXPECT_TRUE(argmax_cosine(rows, codes).equal(want)) << what << " (dispatcher: " << assign_kernel_name() << ")";
+}
+
+TEST(AssignKernel, ListsTheKernelsThisHostRuns) {
+  std::string names;
+  for (AssignKernel k : available_assign_kernels()) names += std::string(" ") + assign_kernel_name(k);
+  std::printf("[ kernels  ] assignment kernels exercised on this host:%s (dispatcher picks %s)\n", names.c_str(),
+              assign_kernel_name());
+  const auto ks = available_assign_kernels();
+  EXPECT_EQ(ks.front(), AssignKernel::Scalar);
+  if (best_assign_kernel() != AssignKernel::Torch)  // torch only when forced by $CODEBIND_ASSIGN_KERNEL
+    EXPECT_NE(std::find(ks.begin(), ks.end(), best_assign_kernel()), ks.end());
+  EXPECT_EQ(std::count(ks.begin(), ks.end(), AssignKernel::Avx512), __builtin_cpu_supports("avx512f") ? 1 : 0);
 }
 
 TEST(AssignKernel, MatchesScalarForAnyKAndN) {
@@ -78,7 +98,8 @@ TEST(AssignKernel, CoarseValuesAndZeroRows) {
   at::Tensor rows = torch::randint(-1, 2, {517, 8}).to(at::kFloat);
   expect_same(rows, codes, "coarse");
   expect_same(torch::zeros({11, 8}), codes, "zero rows");  // all dots 0 → code 0
-  EXPECT_TRUE(argmax_cosine(torch::zeros({11, 8}), codes).eq(0).all().item<bool>());
+  for (AssignKernel k : available_assign_kernels())
+    EXPECT_TRUE(argmax_cosine(torch::zeros({11, 8}), codes, k).eq(0).all().item<bool>()) << assign_kernel_name(k);
 }
 
 }  // namespace

@@ -86,8 +86,13 @@ TEST(DataManifest, BrokenItemsNameFileAndLine) {
   expect_bad(kGood + "\n" + R"({"id":"b","modality":"vision","split":"train","label":0,"file":"x.png"})", l2,
              "not listed in dataset.json");
   expect_bad(kGood + "\n" + R"({"id":"b","modality":"text","split":"train","label":3,"text":"x"})", l2,
-             "label 3 out of range");
-  expect_bad(kGood + "\n" + R"({"id":"b","modality":"text","split":"train","label":-1,"text":"x"})", l2, "out of range");
+             "found 3");
+  expect_bad(kGood + "\n" + R"({"id":"b","modality":"text","split":"train","label":-1,"text":"x"})", l2, "found -1");
+  // 2^32 + 1 must not wrap to label 1 (it did, read as a 32-bit int).
+  expect_bad(kGood + "\n" + R"({"id":"b","modality":"text","split":"train","label":4294967297,"text":"x"})", l2,
+             "key 'label': expected an integer in [0, ");
+  expect_bad(kGood + "\n" + R"({"id":"b","modality":"text","split":"train","labels":[0, 4294967297],"text":"x"})",
+             l2, "found 4294967297");
   expect_bad(kGood + "\n" + R"({"id":"b","modality":"text","split":"dev","label":0,"text":"x"})", l2, "split");
   expect_bad(kGood + "\n" + R"({"id":"b","modality":"text","split":"train","text":"x"})", l2, "missing 'label'");
   expect_bad(kGood + "\n" + R"({"id":"b","modality":"imu","split":"train","label":0})", l2, "exactly one of");

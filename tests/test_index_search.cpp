@@ -2,6 +2,8 @@
 // decoded quantised embeddings (every kernel this CPU has), in shared and concat modes, for
 // 10-bit, 8-bit and non-power-of-two codebooks, on random and on clustered (sensor-suite-like)
 // codes; the quantised first pass prunes; re-ranking equals exact float search.
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -17,11 +19,17 @@ using itest::normalised;
 using itest::random_codebook;
 using itest::random_items;
 
-std::vector<Kernel> kernels() {
-  std::vector<Kernel> k = {Kernel::Scalar};
-  if (__builtin_cpu_supports("avx2")) k.push_back(Kernel::Avx2);
-  if (__builtin_cpu_supports("avx512f")) k.push_back(Kernel::Avx512);
-  return k;
+std::vector<Kernel> kernels() { return available_kernels(); }
+
+TEST(IndexSearch, ListsTheKernelsThisHostRuns) {
+  std::string names;
+  for (Kernel k : kernels()) names += std::string(" ") + kernel_name(k);
+  std::printf("[ kernels  ] index scan kernels exercised on this host:%s (dispatcher picks %s)\n", names.c_str(),
+              kernel_name(Kernel::Auto));
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  const std::vector<Kernel> ks = kernels();
+  EXPECT_EQ(std::count(ks.begin(), ks.end(), Kernel::Avx512), avx512 ? 1 : 0);
+  EXPECT_EQ(std::count(ks.begin(), ks.end(), Kernel::Avx2), __builtin_cpu_supports("avx2") ? 1 : 0);
 }
 
 std::vector<float> random_queries(int64_t nq, int64_t d, uint64_t seed) {

@@ -118,19 +118,23 @@ TEST(Assign, FusedKernelMatchesReference) {
                                                        torch::nn::functional::NormalizeFuncOptions().dim(1));
     at::Tensor codes = torch::nn::functional::normalize(torch::randn({K, 8}),
                                                         torch::nn::functional::NormalizeFuncOptions().dim(1));
-    at::Tensor a = argmax_cosine(rows, codes), b = argmax_cosine_reference(rows, codes);
-    // Disagreements are allowed only on near-ties (last-bit differences of the dot product).
-    at::Tensor sims = at::mm(rows, codes.t());
-    at::Tensor sa = sims.gather(1, a.unsqueeze(1)), sb = sims.gather(1, b.unsqueeze(1));
-    EXPECT_LT((sa - sb).abs().max().item<float>(), 1e-6) << "K=" << K << " kernel " << argmax_kernel_name();
-    EXPECT_GT(a.eq(b).to(at::kFloat).mean().item<float>(), 0.999f);
+    at::Tensor b = argmax_cosine_reference(rows, codes);
+    for (AssignKernel k : available_assign_kernels()) {
+      at::Tensor a = argmax_cosine(rows, codes, k);
+      // Disagreements are allowed only on near-ties (last-bit differences of the dot product).
+      at::Tensor sims = at::mm(rows, codes.t());
+      at::Tensor sa = sims.gather(1, a.unsqueeze(1)), sb = sims.gather(1, b.unsqueeze(1));
+      EXPECT_LT((sa - sb).abs().max().item<float>(), 1e-6) << "K=" << K << " kernel " << assign_kernel_name(k);
+      EXPECT_GT(a.eq(b).to(at::kFloat).mean().item<float>(), 0.999f);
+    }
   }
   // Ties go to the lowest index.
   at::Tensor codes = torch::zeros({32, 8});
   codes.index_put_({at::indexing::Slice(), 0}, 1.0f);
   at::Tensor rows = torch::zeros({9, 8});
   rows.index_put_({at::indexing::Slice(), 0}, 1.0f);
-  EXPECT_TRUE(argmax_cosine(rows, codes).eq(0).all().item<bool>());
+  for (AssignKernel k : available_assign_kernels())
+    EXPECT_TRUE(argmax_cosine(rows, codes, k).eq(0).all().item<bool>()) << assign_kernel_name(k);
 }
 
 TEST(CodePack, RoundTripExact) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli/command.h"
+#include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "encoders/imagebind_model.h"
@@ -169,15 +170,24 @@ cb::ImageBindModel load_model(const EmbedOptions& o, Modality m) {
   return model;
 }
 
+// libtorch 1.13's CPU bf16 matrix products go through oneDNN only on CPUs with the AVX-512
+// core subset; elsewhere they fall back to a scalar loop (docs/bench/encoders.md has both).
+void warn_if_cpu_bf16_is_slow() {
+  if (!cb::cpu_has_avx512_core())
+    spdlog::warn("--dtype bf16 on a CPU without AVX-512 runs libtorch's scalar fallback, 28-105x slower than "
+                 "fp32 (docs/bench/encoders.md); fp32 is the fast path here");
+  else if (!cb::cpu_has_avx512_bf16())
+    spdlog::warn("--dtype bf16 on a CPU with AVX-512 but without AVX512-BF16: bf16 is emulated and not "
+                 "measured here; compare with `codebind_bench encoders dtypes=fp32,bf16`");
+}
+
 int run_embed(const EmbedOptions& o) {
   const Modality m = cb::parse_modality(o.modality, "--modality");
   CB_CHECK_INPUT(o.batch > 0, "--batch must be positive");
   CB_CHECK_INPUT(o.device == "cpu" || o.device == "cuda", "--device must be cpu or cuda");
   CB_CHECK_INPUT(o.device != "cuda" || at::hasCUDA(), "--device cuda: this build/machine has no CUDA");
   CB_CHECK_INPUT(o.dtype == "fp32" || o.dtype == "bf16", "--dtype must be fp32 or bf16");
-  if (o.dtype == "bf16" && o.device == "cpu" && !__builtin_cpu_supports("avx512bf16"))
-    spdlog::warn("--dtype bf16 on a CPU without AVX512-BF16 runs a scalar fallback, 28-105x slower than fp32 "
-                 "(docs/bench/encoders.md); fp32 is the fast path here");
+  if (o.dtype == "bf16" && o.device == "cpu") warn_if_cpu_bf16_is_slow();
   cb::ImageBindModel model = load_model(o, m);
   const cb::ModalityConfig& mc = model.config().at(m);
   std::vector<Item> items = read_inputs(o, mc);

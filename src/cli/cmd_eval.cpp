@@ -14,7 +14,7 @@ cb::cli::Runner setup(CLI::App* app) {
   auto no_plots = std::make_shared<bool>(false);
   app->add_option("--run", o->run_dir, "run directory (codebind train or codebind pretrain)")->required();
   app->add_option("--data", o->data_dir, "dataset directory (manifest)")->required();
-  app->add_option("--split", o->split, "split to evaluate (default test)");
+  app->add_option("--split", o->split, "split to evaluate")->check(CLI::IsMember({"train", "val", "test"}))->capture_default_str();
   app->add_option("--baseline", o->baseline_dir, "baseline run (a codebind pretrain directory) to compare with");
   app->add_option("--threads", *threads, "threads (0 = CODEBIND_THREADS / all cores)");
   app->add_flag("--no-plots", *no_plots, "skip the PNG plots");
@@ -25,7 +25,7 @@ cb::cli::Runner setup(CLI::App* app) {
     o->command = "codebind eval --run " + o->run_dir + " --data " + o->data_dir + " --split " + o->split +
                  (o->baseline_dir.empty() ? "" : " --baseline " + o->baseline_dir);
     cb::evaluate_run(*o);
-    fmt::print("metrics: {}/metrics.json\nreport:  {}/report.md\n", o->run_dir, o->run_dir);
+    fmt::print("metrics: {}\nreport:  {}/report.md\n", cb::metrics_json_path(o->run_dir, o->split), o->run_dir);
     return 0;
   };
 }

@@ -134,6 +134,9 @@ cb::cli::Runner setup_index(CLI::App* app) {
       const int sources = int(!o->texts.empty()) + int(!o->inputs.empty()) + int(!o->embeddings.empty());
       CB_CHECK_INPUT(sources == 1, "index search: give exactly one of --text \"…\", --modality M INPUT…, "
                                    "--embeddings FILE");
+      for (const std::string& t : o->texts)
+        CB_CHECK_INPUT(t.find_first_not_of(" \t\r\n") != std::string::npos,
+                       "index search: --text \"{}\" is empty: nothing to search for", t);
       Index ix = Index::open(o->index);
       EmbeddingRows rows;
       bool model_queries = o->embeddings.empty();

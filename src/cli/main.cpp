@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <sstream>
 
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "core/allocator.h"
 #include "core/threads.h"
+#include "core/cpu_features.h"
+#include "index/search.h"
+#include "quant/assign.h"
 
 namespace cb::cli {
 
@@ -23,10 +27,33 @@ CommandRegistrar::CommandRegistrar(const std::string& name, const std::string& h
 
 }  // namespace cb::cli
 
+namespace {
+
+// What `--version` and `--verbose` say about this machine: the CPU, its SIMD features and the
+// kernel each run-time dispatcher picked (and which other variants the CPU could run).
+std::string machine_report() {
+  auto names = [](const auto& ks, auto name) {
+    std::string s;
+    for (auto k : ks) s += (s.empty() ? "" : ",") + std::string(name(k));
+    return s;
+  };
+  return fmt::format(
+      "cpu: {}\nsimd: {}\nkernels: assignment {} (runs: {}), index scan {} (runs: {})\n"
+      "bf16 on CPU: {}",
+      cb::cpu_model(), cb::cpu_simd_features(), cb::assign_kernel_name(),
+      names(cb::available_assign_kernels(), [](cb::AssignKernel k) { return cb::assign_kernel_name(k); }),
+      cb::index::kernel_name(cb::index::Kernel::Auto),
+      names(cb::index::available_kernels(), [](cb::index::Kernel k) { return cb::index::kernel_name(k); }),
+      cb::cpu_has_avx512_core() ? (cb::cpu_has_avx512_bf16() ? "native (AVX512-BF16)" : "AVX-512 emulated")
+                                : "scalar fallback (no AVX-512): use fp32");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   cb::prefer_passive_openmp_wait(argv);
   CLI::App app{"codebind — CodeBind multimodal alignment with compositional codebooks (C++)"};
-  app.set_version_flag("--version", std::string("codebind ") + CODEBIND_VERSION);
+  app.set_version_flag("--version", [] { return std::string("codebind ") + CODEBIND_VERSION + "\n" + machine_report(); });
   app.require_subcommand(1);
   int threads = 0;
   bool quiet = false, verbose = false;
@@ -50,6 +77,10 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%^[%l]%$ %v");
   spdlog::set_level(verbose ? spdlog::level::debug : quiet ? spdlog::level::warn : spdlog::level::info);
   cb::ProgressBar::set_global_enabled(!quiet);
+  if (verbose) {
+    std::istringstream report(machine_report());
+    for (std::string line; std::getline(report, line);) spdlog::debug("{}", line);
+  }
   try {
     cb::configure_allocator();
     cb::configure_threads(threads);

@@ -2,6 +2,7 @@
 #include "codebind/bridge_config.h"
 
 #include "core/error.h"
+#include "core/json_read.h"
 
 namespace cb {
 
@@ -21,9 +22,8 @@ BridgeSizes BridgeSizes::from_json(const nlohmann::json& j, const std::string& w
   auto def = s.to_json();
   for (auto it = j.begin(); it != j.end(); ++it) {
     CB_CHECK_INPUT(def.contains(it.key()), "{}: unknown key 'bridge.{}'", where, it.key());
-    CB_CHECK_INPUT(it->is_number_integer() && it->get<int64_t>() > 0, "{}: key 'bridge.{}': expected a positive integer",
-                   where, it.key());
-    def[it.key()] = *it;
+    // Every size is a count of pixels, channels, blocks or frames: 1 … 65536.
+    def[it.key()] = json_integer(*it, where, "bridge." + it.key(), 1, 1 << 16);
   }
   auto g = [&](const char* k) { return def[k].get<int64_t>(); };
   s = BridgeSizes{g("out_dim"),        g("width"),        g("blocks"),       g("heads"),

@@ -2,6 +2,7 @@
 #include "codebind/codebind_model.h"
 
 #include "core/error.h"
+#include "io/finite_check.h"
 
 namespace cb {
 
@@ -173,7 +174,9 @@ std::unique_ptr<CodeBindModel> CodeBindModel::load(const std::string& path) {
   torch::NoGradGuard ng;
   for (auto& [n, t] : m->state_tensors()) {
     if (m->bridge_.params.count(n)) continue;
-    const_cast<at::Tensor&>(t).copy_(f.get(n, t.sizes()));
+    at::Tensor src = f.get(n, t.sizes());
+    check_finite(src, path, n);
+    const_cast<at::Tensor&>(t).copy_(src);
   }
   m->quant_->after_load();
   return m;

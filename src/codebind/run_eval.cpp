@@ -74,9 +74,17 @@ void curve_plot(const std::string& run_dir, std::vector<std::string>& plots) {
 
 }  // namespace
 
+std::string metrics_json_path(const std::string& run_dir, const std::string& split) {
+  return run_dir + (split == "test" ? "/metrics.json" : "/metrics_" + split + ".json");
+}
+
 json evaluate_one(const std::string& run_dir, const std::string& data_dir, const std::string& split, bool plots,
                   bool quiet) {
+  CB_CHECK_INPUT(split == "train" || split == "val" || split == "test",
+                 "--split: expected train, val or test, found '{}'", split);
   data::Manifest man = data::Manifest::load(data_dir);
+  CB_CHECK_INPUT(std::any_of(man.items().begin(), man.items().end(), [&](const data::Item& it) { return it.split == split; }),
+                 "{}: no items in split '{}': nothing to evaluate (and nothing written)", data_dir, split);
   eval::EmbeddingSet train, test;
   std::vector<std::string> plot_files;
   if (fs::exists(run_dir + "/model.safetensors")) {
@@ -100,7 +108,7 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
   }
   eval::save_embedding_set(eval::embedding_set_path(run_dir, split), test);
   json metrics = eval::evaluate_embeddings(train, test);
-  eval::write_metrics_json(run_dir + (split == "test" ? "/metrics.json" : "/metrics_" + split + ".json"), metrics);
+  eval::write_metrics_json(metrics_json_path(run_dir, split), metrics);
   if (plots) {
     scatter_plots(test, run_dir, plot_files);
     curve_plot(run_dir, plot_files);
@@ -114,7 +122,7 @@ json evaluate_run(const RunEvalOptions& opt) {
   in.command = opt.command;
   in.codebind = m;
   if (!opt.baseline_dir.empty()) {
-    const std::string bm = opt.baseline_dir + (opt.split == "test" ? "/metrics.json" : "/metrics_" + opt.split + ".json");
+    const std::string bm = metrics_json_path(opt.baseline_dir, opt.split);
     in.baseline = fs::exists(bm) ? eval::read_metrics_json(bm)
                                  : evaluate_one(opt.baseline_dir, opt.data_dir, opt.split, opt.plots, opt.quiet);
   }

@@ -24,7 +24,11 @@ nlohmann::json evaluate_run(const RunEvalOptions& opt);
 
 // Metrics of one run dir (model.safetensors → CodeBind, else bridge.safetensors → baseline),
 // written to RUN/metrics.json (or RUN/metrics_<split>.json for splits other than test).
+// A split that is not train/val/test, or has no items, is an InputError before anything is written.
 nlohmann::json evaluate_one(const std::string& run_dir, const std::string& data_dir, const std::string& split,
                             bool plots, bool quiet);
+
+// Where evaluate_one writes the metrics of `split`.
+std::string metrics_json_path(const std::string& run_dir, const std::string& split);
 
 }  // namespace cb

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_read.h"
 
 namespace fs = std::filesystem;
 
@@ -31,8 +32,8 @@ DatasetInfo parse_info(const std::string& where, const std::string& text) {
   }
   CB_CHECK_INPUT(j.is_object(), "{}: expected a JSON object", where);
   DatasetInfo info;
-  CB_CHECK_INPUT(j.contains("version") && j["version"].is_number_integer(), "{}: missing integer 'version'", where);
-  info.version = j["version"].get<int>();
+  CB_CHECK_INPUT(j.contains("version"), "{}: missing integer 'version'", where);
+  info.version = static_cast<int>(json_integer(j["version"], where, "version", 1, 1000));
   CB_CHECK_INPUT(info.version == 1, "{}: unsupported version {} (expected 1)", where, info.version);
   if (j.contains("name")) {
     CB_CHECK_INPUT(j["name"].is_string(), "{}: 'name' must be a string", where);
@@ -117,14 +118,12 @@ Manifest Manifest::parse(const std::string& dir, const std::string& dataset_json
     it.split = j["split"].get<std::string>();
     if (j.contains("label")) {
       CB_CHECK_INPUT(!j.contains("labels"), "{}: item '{}': give 'label' or 'labels', not both", w, it.id);
-      CB_CHECK_INPUT(j["label"].is_number_integer(), "{}: item '{}': 'label' must be an integer", w, it.id);
-      it.labels.push_back(j["label"].get<int>());
+      it.labels.push_back(static_cast<int>(json_integer(j["label"], w + ": item '" + it.id + "'", "label", 0, ncls - 1)));
     } else if (j.contains("labels")) {
       CB_CHECK_INPUT(j["labels"].is_array() && !j["labels"].empty(),
                      "{}: item '{}': 'labels' must be a non-empty array", w, it.id);
       for (const auto& l : j["labels"]) {
-        CB_CHECK_INPUT(l.is_number_integer(), "{}: item '{}': 'labels' entries must be integers", w, it.id);
-        it.labels.push_back(l.get<int>());
+        it.labels.push_back(static_cast<int>(json_integer(l, w + ": item '" + it.id + "'", "labels", 0, ncls - 1)));
       }
     } else {
       fail_input("{}: item '{}': missing 'label' or 'labels'", w, it.id);

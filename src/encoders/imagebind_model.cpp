@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "io/finite_check.h"
 #include "core/shape_str.h"
 
 namespace cb {
@@ -111,6 +112,7 @@ void ImageBindModel::load_impl(const std::vector<std::string>& keys,
         misshaped.push_back(fmt::format("{} expected a floating dtype found {}", p.name, c10::toString(t.scalar_type())));
         continue;
       }
+      check_finite(t, where, p.name);
       loaded[p.name] = t;
     }
     for (const auto& k : keys)

@@ -228,15 +228,31 @@ const char* kernel_name(Kernel k) {
   return "?";
 }
 
+namespace {
+bool cpu_runs(Kernel k) {
+  __builtin_cpu_init();
+  if (k == Kernel::Avx512) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  if (k == Kernel::Avx2) return __builtin_cpu_supports("avx2");
+  return true;
+}
+}  // namespace
+
+std::vector<Kernel> available_kernels() {
+  std::vector<Kernel> ks = {Kernel::Scalar};
+  for (Kernel k : {Kernel::Avx2, Kernel::Avx512})
+    if (cpu_runs(k)) ks.push_back(k);
+  return ks;
+}
+
 Kernel best_kernel() {
   static const Kernel k = [] {
     if (const char* e = std::getenv("CODEBIND_INDEX_KERNEL")) {
-      std::string s = e;
-      if (s == "generic") return Kernel::Scalar;
-      if (s == "avx2" && __builtin_cpu_supports("avx2")) return Kernel::Avx2;
+      const std::string s = e;
+      for (Kernel c : {Kernel::Scalar, Kernel::Avx2, Kernel::Avx512})
+        if (s == kernel_name(c) && cpu_runs(c)) return c;
     }
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) return Kernel::Avx512;
-    if (__builtin_cpu_supports("avx2")) return Kernel::Avx2;
+    if (cpu_runs(Kernel::Avx512)) return Kernel::Avx512;
+    if (cpu_runs(Kernel::Avx2)) return Kernel::Avx2;
     return Kernel::Scalar;
   }();
   return k;
@@ -255,9 +271,7 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
                    2 * half, dim);
   const int64_t Dq = concat ? 2 * half : half;
   Kernel kern = opt.kernel == Kernel::Auto ? best_kernel() : opt.kernel;
-  if (kern == Kernel::Avx512 && !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")))
-    kern = Kernel::Scalar;
-  if (kern == Kernel::Avx2 && !__builtin_cpu_supports("avx2")) kern = Kernel::Scalar;
+  CB_CHECK(cpu_runs(kern), "index search: this CPU cannot run the {} kernel", kernel_name(kern));
 
   // Normalised queries (nq, Dq): cosine needs ‖q‖ = 1 over the part that is compared.
   std::vector<float> Qn(size_t(nq) * Dq);
@@ -265,6 +279,8 @@ std::vector<std::vector<Hit>> search(const Index& index, const float* queries, i
     const float* src = queries + i * dim;
     double ss = 0;
     for (int64_t d = 0; d < Dq; ++d) ss += double(src[d]) * src[d];
+    CB_CHECK_INPUT(std::isfinite(ss), "index search: query {} holds NaN or Inf values", i);
+    CB_CHECK_INPUT(ss > 0, "index search: query {} is all zeros (no direction to search)", i);
     const float inv_n = float(1.0 / std::max(std::sqrt(ss), 1e-12));
     for (int64_t d = 0; d < Dq; ++d) Qn[i * Dq + d] = src[d] * inv_n;
   }

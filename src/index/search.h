@@ -53,8 +53,12 @@ struct Hit {
 std::vector<std::vector<Hit>> search(const Index& index, const float* queries, int64_t nq, int64_t dim,
                                      Modality query_modality, const SearchOptions& opt);
 
-// The kernel `Auto` resolves to on this CPU ("avx512", "avx2" or "scalar").
+// The kernel `Auto` resolves to on this CPU ("avx512", "avx2" or "generic"; also chosen by
+// $CODEBIND_INDEX_KERNEL = generic | avx2 | avx512 when the CPU runs it).
 const char* kernel_name(Kernel k);
 Kernel best_kernel();
+
+// Every scan kernel this CPU can run, the portable one first (tests loop over these).
+std::vector<Kernel> available_kernels();
 
 }  // namespace cb::index

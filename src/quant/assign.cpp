@@ -34,31 +34,47 @@ int64_t argmax8_scalar(const float* xi, const float* codes_t, int64_t K) {
 
 namespace {
 
-enum class Kernel { Avx512, Avx2, Torch };
-
-Kernel pick_kernel() {
-  static const Kernel k = [] {
-    if (const char* e = std::getenv("CODEBIND_ASSIGN_KERNEL")) {
-      std::string s = e;
-      if (s == "torch") return Kernel::Torch;
-      if (s == "avx2") return Kernel::Avx2;
-    }
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return Kernel::Avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Kernel::Avx2;
-    return Kernel::Torch;
-  }();
-  return k;
+bool cpu_runs(AssignKernel k) {
+  __builtin_cpu_init();
+  switch (k) {
+    case AssignKernel::Avx512: return __builtin_cpu_supports("avx512f");
+    case AssignKernel::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default: return true;
+  }
 }
 
 }  // namespace
 
-const char* argmax_kernel_name() {
-  switch (pick_kernel()) {
-    case Kernel::Avx512: return "avx512";
-    case Kernel::Avx2: return "avx2";
-    default: return "torch";
+std::vector<AssignKernel> available_assign_kernels() {
+  std::vector<AssignKernel> ks = {AssignKernel::Scalar};
+  for (AssignKernel k : {AssignKernel::Avx2, AssignKernel::Avx512})
+    if (cpu_runs(k)) ks.push_back(k);
+  return ks;
+}
+
+AssignKernel best_assign_kernel() {
+  static const AssignKernel k = [] {
+    if (const char* e = std::getenv("CODEBIND_ASSIGN_KERNEL")) {
+      const std::string s = e;
+      for (AssignKernel c : {AssignKernel::Torch, AssignKernel::Scalar, AssignKernel::Avx2, AssignKernel::Avx512})
+        if (s == assign_kernel_name(c) && cpu_runs(c)) return c;
+    }
+    if (cpu_runs(AssignKernel::Avx512)) return AssignKernel::Avx512;
+    if (cpu_runs(AssignKernel::Avx2)) return AssignKernel::Avx2;
+    return AssignKernel::Scalar;
+  }();
+  return k;
+}
+
+const char* assign_kernel_name(AssignKernel k) {
+  switch (k) {
+    case AssignKernel::Auto: return assign_kernel_name(best_assign_kernel());
+    case AssignKernel::Avx512: return "avx512";
+    case AssignKernel::Avx2: return "avx2";
+    case AssignKernel::Scalar: return "scalar";
+    case AssignKernel::Torch: return "torch";
   }
+  return "?";
 }
 
 at::Tensor argmax_cosine_reference(const at::Tensor& rows, const at::Tensor& codes) {
@@ -73,14 +89,15 @@ at::Tensor argmax_cosine_reference(const at::Tensor& rows, const at::Tensor& cod
   return out;
 }
 
-at::Tensor argmax_cosine(const at::Tensor& rows_in, const at::Tensor& codes_in) {
+at::Tensor argmax_cosine(const at::Tensor& rows_in, const at::Tensor& codes_in, AssignKernel kernel) {
   CB_CHECK(rows_in.dim() == 2 && codes_in.dim() == 2 && rows_in.size(1) == codes_in.size(1),
            "argmax_cosine: rows {} vs codes {}", c10::str(rows_in.sizes()), c10::str(codes_in.sizes()));
   const int64_t K = codes_in.size(0), c = codes_in.size(1);
-  const Kernel kern = pick_kernel();
-  const bool fused = c == 8 && K > 0 && rows_in.device().is_cpu() && codes_in.device().is_cpu() &&
-                     rows_in.scalar_type() == at::kFloat && codes_in.scalar_type() == at::kFloat &&
-                     (kern == Kernel::Avx2 || (kern == Kernel::Avx512 && K % 16 == 0));
+  const AssignKernel kern = kernel == AssignKernel::Auto ? best_assign_kernel() : kernel;
+  CB_CHECK(cpu_runs(kern), "argmax_cosine: this CPU cannot run the {} kernel", assign_kernel_name(kern));
+  const bool fused = kern != AssignKernel::Torch && c == 8 && K > 0 && rows_in.device().is_cpu() &&
+                     codes_in.device().is_cpu() && rows_in.scalar_type() == at::kFloat &&
+                     codes_in.scalar_type() == at::kFloat;
   if (!fused) return argmax_cosine_reference(rows_in, codes_in);
   at::Tensor rows = rows_in.contiguous();
   // Pad to a multiple of 16 codes by repeating the last code (its copies never win: ties →
@@ -96,10 +113,12 @@ at::Tensor argmax_cosine(const at::Tensor& rows_in, const at::Tensor& codes_in) 
   const float* ctp = codes_t.data_ptr<float>();
   int64_t* op = out.data_ptr<int64_t>();
   at::parallel_for(0, n, 2048, [&](int64_t b, int64_t e) {
-    if (kern == Kernel::Avx512)
-      detail::argmax8_avx512(rp + b * 8, e - b, ctp, Kp, op + b);
-    else
-      detail::argmax8_avx2(rp + b * 8, e - b, cp, ctp, Kp, op + b);
+    switch (kern) {
+      case AssignKernel::Avx512: detail::argmax8_avx512(rp + b * 8, e - b, ctp, Kp, op + b); break;
+      case AssignKernel::Avx2: detail::argmax8_avx2(rp + b * 8, e - b, cp, ctp, Kp, op + b); break;
+      default:
+        for (int64_t r = b; r < e; ++r) op[r] = detail::argmax8_scalar(rp + r * 8, ctp, Kp);
+    }
   });
   return out;
 }

@@ -2,6 +2,8 @@
 #include "train/checkpoint.h"
 
 #include "core/error.h"
+#include "io/finite_check.h"
+#include "core/json_read.h"
 
 namespace cb {
 
@@ -11,9 +13,10 @@ nlohmann::json TrainState::to_json() const {
 
 TrainState TrainState::from_json(const nlohmann::json& j) {
   TrainState s;
-  s.epoch = j.at("epoch").get<int>();
-  s.step_in_epoch = j.at("step_in_epoch").get<int64_t>();
-  s.global_step = j.at("global_step").get<int64_t>();
+  const std::string where = "checkpoint state";
+  s.epoch = static_cast<int>(json_integer(j.at("epoch"), where, "epoch", 0, 1000000));
+  s.step_in_epoch = json_integer(j.at("step_in_epoch"), where, "step_in_epoch", 0, range_hi<int64_t>());
+  s.global_step = json_integer(j.at("global_step"), where, "global_step", 0, range_hi<int64_t>());
   s.balancer = j.value("balancer", nlohmann::json());
   return s;
 }
@@ -46,6 +49,7 @@ void LoadedCheckpoint::restore_model(const NamedTensors& model) const {
   torch::NoGradGuard ng;
   for (const auto& [n, t] : model) {
     auto src = file->get("model." + n, t.sizes());
+    check_finite(src, file->path(), "model." + n);
     const_cast<torch::Tensor&>(t).copy_(src);
   }
 }

@@ -7,6 +7,7 @@
 
 #include "codebind/inputs.h"
 #include "core/error.h"
+#include "core/json_read.h"
 #include "core/progress.h"
 #include "data/manifest.h"
 #include "encoders/imagebind_model.h"
@@ -35,9 +36,8 @@ PretrainPhase phase_from(const json& j, PretrainPhase p, const std::string& wher
       continue;
     }
     CB_CHECK_INPUT(k == "epochs" || k == "steps_per_epoch" || k == "batch_size", "{}: unknown key '{}.{}'", where, name, k);
-    CB_CHECK_INPUT(it->is_number_integer() && it->get<int64_t>() >= 0, "{}: key '{}.{}': expected an integer >= 0",
-                   where, name, k);
-    int v = it->get<int>();
+    const int64_t hi = k == "batch_size" ? (1 << 20) : k == "epochs" ? 1000000 : 1000000000;
+    const int v = static_cast<int>(json_integer(*it, where, name + "." + k, 0, hi));
     if (k == "epochs") p.epochs = v;
     if (k == "steps_per_epoch") p.steps_per_epoch = v;
     if (k == "batch_size") p.batch_size = v;
@@ -80,11 +80,9 @@ PretrainConfig PretrainConfig::from_json(const json& j, const std::string& where
       CB_CHECK_INPUT(it->is_number() && it->get<double>() > 0, "{}: key 'tau': expected a positive number", where);
       c.tau = it->get<double>();
     } else if (k == "seed") {
-      CB_CHECK_INPUT(it->is_number_unsigned(), "{}: key 'seed': expected an integer >= 0", where);
-      c.seed = it->get<uint64_t>();
+      c.seed = json_unsigned(*it, where, "seed");
     } else if (k == "threads") {
-      CB_CHECK_INPUT(it->is_number_integer() && it->get<int>() >= 0, "{}: key 'threads': expected an integer >= 0", where);
-      c.threads = it->get<int>();
+      c.threads = static_cast<int>(json_integer(*it, where, "threads", 0, 1024));
     } else {
       fail_input("{}: unknown key '{}'", where, k);
     }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/json_read.h"
 
 namespace cb {
 
@@ -57,8 +58,10 @@ struct Reader {
   std::string where, prefix;
   std::set<std::string> seen;
 
+  // Booleans, floating-point numbers and strings (integers go through integer()).
   template <typename T>
   void get(const char* key, T& out) {
+    static_assert(!std::is_integral_v<T> || std::is_same_v<T, bool>, "integers need a range: use integer()");
     seen.insert(key);
     auto it = j.find(key);
     if (it == j.end()) return;
@@ -67,8 +70,6 @@ struct Reader {
         if (!it->is_boolean()) throw std::runtime_error("expected true/false");
       } else if constexpr (std::is_arithmetic_v<T>) {
         if (!it->is_number()) throw std::runtime_error("expected a number");
-        if constexpr (std::is_integral_v<T>)
-          if (!it->is_number_integer()) throw std::runtime_error("expected an integer");
       } else if constexpr (std::is_same_v<T, std::string>) {
         if (!it->is_string()) throw std::runtime_error("expected a string");
       }
@@ -76,6 +77,25 @@ struct Reader {
     } catch (const std::exception& e) {
       fail_input("{}: key '{}{}': {} (found {})", where, prefix, key, e.what(), it->dump());
     }
+  }
+  // An integer in [lo, hi], checked at full width (no 32-bit wrap).
+  template <typename T>
+  void integer(const char* key, T& out, int64_t lo, int64_t hi) {
+    seen.insert(key);
+    if (auto it = j.find(key); it != j.end()) out = static_cast<T>(json_integer(*it, where, prefix + key, lo, hi));
+  }
+  void integers(const char* key, std::vector<int>& out, int64_t lo, int64_t hi) {
+    seen.insert(key);
+    auto it = j.find(key);
+    if (it == j.end()) return;
+    CB_CHECK_INPUT(it->is_array(), "{}: key '{}{}': expected an array of integers, found {}", where, prefix, key,
+                   it->dump());
+    out.clear();
+    for (const auto& v : *it) out.push_back(static_cast<int>(json_integer(v, where, prefix + key, lo, hi)));
+  }
+  void seed(const char* key, uint64_t& out) {
+    seen.insert(key);
+    if (auto it = j.find(key); it != j.end()) out = json_unsigned(*it, where, prefix + key);
   }
   void modalities(const char* key, std::vector<Modality>& out) {
     seen.insert(key);
@@ -158,8 +178,8 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
   else if (mode == "headtune") c.train_mode = TrainMode::HeadTune;
   else if (mode == "fulltune") c.train_mode = TrainMode::FullTune;
   else fail_input("{}: key 'train_mode': expected lora|headtune|fulltune, found '{}'", where, mode);
-  r.get("lora_rank", c.lora_rank);
-  r.get("lora_blocks", c.lora_blocks);
+  r.integer("lora_rank", c.lora_rank, 1, 256);
+  r.integers("lora_blocks", c.lora_blocks, 0, 4095);
   r.get("lr", c.lr);
   r.get("lr_new", c.lr_new);
   r.get("tau", c.tau);
@@ -171,16 +191,16 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
   r.get("w_recon", c.w_recon);
   r.modalities("recon", c.recon);
   r.get("use_decoder", c.use_decoder);
-  r.get("decoder_depth", c.decoder_depth);
-  r.get("decoder_width", c.decoder_width);
-  r.get("decoder_heads", c.decoder_heads);
-  r.get("shared_dim", c.shared_dim);
-  r.get("specific_dim", c.specific_dim);
-  r.get("batch_size", c.batch_size);
-  r.get("epochs", c.epochs);
-  r.get("scale_factor", c.scale_factor);
-  r.get("max_steps_per_epoch", c.max_steps_per_epoch);
-  r.get("seed", c.seed);
+  r.integer("decoder_depth", c.decoder_depth, 1, 64);
+  r.integer("decoder_width", c.decoder_width, 8, 65536);
+  r.integer("decoder_heads", c.decoder_heads, 1, 1024);
+  r.integer("shared_dim", c.shared_dim, 1, 65536);
+  r.integer("specific_dim", c.specific_dim, 0, 65536);
+  r.integer("batch_size", c.batch_size, 2, 1 << 20);
+  r.integer("epochs", c.epochs, 1, 1000000);
+  r.integer("scale_factor", c.scale_factor, 1, 1000000);
+  r.integer("max_steps_per_epoch", c.max_steps_per_epoch, 0, 1000000000);
+  r.seed("seed", c.seed);
   r.get("adaptive_balancing", c.adaptive_balancing);
   std::string cm = code_matching_name(c.code_matching);
   r.get("code_matching", cm);
@@ -193,16 +213,16 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
   CB_CHECK_INPUT(uni == "raw" || uni == "quantised", "{}: key 'uniformity_on': expected quantised|raw, found '{}'",
                  where, uni);
   c.uniformity_on_raw = uni == "raw";
-  r.get("checkpoint_every", c.checkpoint_every);
-  r.get("threads", c.threads);
+  r.integer("checkpoint_every", c.checkpoint_every, 0, 1000000000);
+  r.integer("threads", c.threads, 0, 1024);
   r.seen.insert("quantiser");
   if (auto it = j.find("quantiser"); it != j.end()) {
     CB_CHECK_INPUT(it->is_object(), "{}: key 'quantiser': expected an object", where);
     Reader q{*it, where, "quantiser."};
     auto& s = c.quantiser;
-    q.get("shared_codebook_size", s.shared_codebook_size);
-    q.get("specific_codebook_size", s.specific_codebook_size);
-    q.get("codevector_dim", s.codevector_dim);
+    q.integer("shared_codebook_size", s.shared_codebook_size, 2, 1 << 20);
+    q.integer("specific_codebook_size", s.specific_codebook_size, 2, 1 << 20);
+    q.integer("codevector_dim", s.codevector_dim, 1, 65536);
     q.get("use_vq", s.use_vq);
     q.get("standard_vq", s.standard_vq);
     q.get("separate_codebooks", s.separate_codebooks);
@@ -210,7 +230,7 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
     q.get("decay", s.decay);
     q.get("eps", s.eps);
     q.get("beta", s.beta);
-    q.get("kmeans_iters", s.kmeans_iters);
+    q.integer("kmeans_iters", s.kmeans_iters, 0, 10000);
     q.reject_unknown();
   }
   r.reject_unknown();
