@@ -32,9 +32,9 @@ if [ ! -f "$DATA/items.jsonl" ]; then
   "$CB" data sensor-suite --out "$DATA" --size "$DATA_SIZE" --seed "$SEED"
 fi
 step "2/5 pre-train the bridge (vision+text, then audio/imu/depth aligned to vision) = baseline"
-"$CB" pretrain --config "$PRE_CFG" --data "$DATA" --out "$OUT/bridge"
+"$CB" pretrain --config "$PRE_CFG" --data "$DATA" --out "$OUT/bridge" --force
 step "3/5 train CodeBind on the frozen bridge"
-"$CB" train --config "$CB_CFG" --data "$DATA" --out "$OUT/codebind" --bridge "$OUT/bridge"
+"$CB" train --config "$CB_CFG" --data "$DATA" --out "$OUT/codebind" --bridge "$OUT/bridge" --force
 step "4/5 evaluate the baseline"
 "$CB" eval --run "$OUT/bridge" --data "$DATA" --quiet
 step "5/5 evaluate CodeBind against the baseline"

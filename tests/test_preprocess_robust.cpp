@@ -148,6 +148,12 @@ TEST(PreprocessRobust, TruncatedCorruptAndUnsupportedWav) {
   expect_input_error([&] { cb::read_wav(d.file("trunc.wav")); }, d.file("trunc.wav"), "truncated");
   write_bytes(d.file("hdr.wav"), b.substr(0, 30));
   expect_input_error([&] { cb::read_wav(d.file("hdr.wav")); }, d.file("hdr.wav"), "audio");
+  // Damaged headers claiming absurd sample rates (999983 Hz once made embed allocate 64 GB).
+  for (int rate : {999983, 1}) {
+    const std::string p = d.file("rate" + std::to_string(rate) + ".wav");
+    cb::write_wav(p, {at::zeros({1, 400}), rate}, 16);
+    expect_input_error([&] { cb::read_wav(p); }, p, "sample rate " + std::to_string(rate) + " Hz is outside");
+  }
   write_bytes(d.file("junk.wav"), std::string(1000, 'x'));
   expect_input_error([&] { cb::read_wav(d.file("junk.wav")); }, d.file("junk.wav"), "audio");
   expect_input_error([&] { cb::read_wav(d.file("none.wav")); }, d.file("none.wav"), "not found");

@@ -30,7 +30,7 @@ inline TinyFixture& tiny_fixture() {
     }
     if (!fs::exists(x.bridge + "/bridge.safetensors")) {
       auto pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
-      run_pretrain(pc, x.data, x.bridge, true);
+      run_pretrain(pc, x.data, x.bridge, true, /*replace=*/true);
     }
     x.ok = true;
     return x;

@@ -12,15 +12,17 @@ cb::cli::Runner setup(CLI::App* app) {
   auto out = std::make_shared<std::string>();
   auto threads = std::make_shared<int>(0);
   auto quiet = std::make_shared<bool>(false);
+  auto force = std::make_shared<bool>(false);
   app->add_option("--config", *config, "pretrain config JSON (configs/pretrain_sensor_suite.json)")->required();
   app->add_option("--data", *data, "dataset directory (manifest)")->required();
   app->add_option("--out", *out, "run directory to create")->required();
   app->add_option("--threads", *threads, "threads (0 = config / CODEBIND_THREADS / all cores)");
   app->add_flag("--quiet", *quiet, "no progress bars");
+  app->add_flag("--force", *force, "replace a previous run in --out (otherwise a non-empty --out is refused)");
   return [=]() {
     auto cfg = cb::PretrainConfig::load(*config);
     cb::configure_threads(*threads > 0 ? *threads : cfg.threads);
-    auto path = cb::run_pretrain(cfg, *data, *out, *quiet);
+    auto path = cb::run_pretrain(cfg, *data, *out, *quiet, *force);
     fmt::print("bridge written: {}\n", path);
     return 0;
   };

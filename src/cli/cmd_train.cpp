@@ -15,6 +15,7 @@ cb::cli::Runner setup(CLI::App* app) {
   app->add_option("--out", o->out_dir, "run directory")->required();
   app->add_option("--bridge", o->bridge, "pretrain run directory or bridge .safetensors")->required();
   app->add_flag("--resume", o->resume, "continue from RUN/checkpoint.safetensors");
+  app->add_flag("--force", o->force, "replace a previous run in --out (otherwise a non-empty --out is refused)");
   app->add_option("--threads", *threads, "threads (0 = config / CODEBIND_THREADS / all cores)");
   app->add_flag("--quiet", o->quiet, "no progress bar");
   return [=]() {

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "io/npy.h"
 #include "preprocess/audio.h"
+#include "data/readers.h"
 #include "preprocess/depth_imu.h"
 #include "preprocess/image_transform.h"
 
@@ -31,7 +32,7 @@ at::Tensor InputPipeline::decode_uncached(const data::Item& it) const {
     case Modality::Depth:
     case Modality::Thermal: {
       at::Tensor d = read_npy(it.file).to(at::kFloat);
-      CB_CHECK_INPUT(d.dim() == 2, "{}: expected a [H, W] array, found {} dims", it.file, d.dim());
+      data::check_item_shape(it.modality, d, it.file);  // the message `data check` gives
       const int64_t S = mc.input_shape.at(1);
       d = F::interpolate(d.view({1, 1, d.size(0), d.size(1)}),
                          F::InterpolateFuncOptions().size(std::vector<int64_t>{S, S}).mode(torch::kBilinear).align_corners(false))
@@ -40,7 +41,7 @@ at::Tensor InputPipeline::decode_uncached(const data::Item& it) const {
     }
     case Modality::Imu: {
       at::Tensor x = read_npy(it.file).to(at::kFloat);
-      CB_CHECK_INPUT(x.dim() == 2 && x.size(0) == 6, "{}: expected a [6, T] array", it.file);
+      data::check_item_shape(it.modality, x, it.file);
       x = imu_window(x, ImuConfig{mc.input_shape.at(1), false});
       return (x - x.mean(1, true)) / (x.std(1, true, true) + 1e-6);
     }

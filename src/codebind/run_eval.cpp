@@ -97,7 +97,7 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
     CB_CHECK_INPUT(fs::exists(bp), "{}: neither model.safetensors (codebind train) nor bridge.safetensors (codebind "
                    "pretrain) found", run_dir);
     SafetensorsFile f(bp);
-    ImageBindConfig ib = ImageBindConfig::from_json(json::parse(f.meta("imagebind_config")), bp);
+    ImageBindConfig ib = ImageBindConfig::from_metadata(f.meta("imagebind_config"), bp);
     std::vector<Modality> mods;
     for (auto& [m, mc] : ib.modalities) mods.push_back(m);
     ImageBindModel bridge(ib, mods, 0);

@@ -1,6 +1,7 @@
 // threads.cpp — see threads.h.
 #include "core/threads.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -11,15 +12,32 @@
 
 #include <ATen/Parallel.h>
 
+#include "core/error.h"
+
 namespace cb {
 namespace {
 int g_threads = 0;
 }
 
+int max_threads() {
+  const int hc = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(16, 4 * hc);
+}
+
 int configure_threads(int requested) {
+  const int cap = max_threads();
+  CB_CHECK_INPUT(requested >= 0 && requested <= cap,
+                 "--threads {}: expected 0 (all cores) to {} (4x the {} cores here, at least 16)", requested, cap,
+                 std::thread::hardware_concurrency());
   int n = requested;
-  if (n <= 0) {
-    if (const char* env = std::getenv("CODEBIND_THREADS")) n = std::atoi(env);
+  if (n == 0) {
+    if (const char* env = std::getenv("CODEBIND_THREADS")) {
+      char* end = nullptr;
+      const long v = std::strtol(env, &end, 10);
+      CB_CHECK_INPUT(end != env && *end == '\0' && v >= 0 && v <= cap,
+                     "CODEBIND_THREADS={}: expected an integer from 0 (all cores) to {}", env, cap);
+      n = static_cast<int>(v);
+    }
   }
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;

@@ -6,8 +6,13 @@
 
 namespace cb {
 
-// Sets torch's intra-op threads and returns the count in force.
+// Sets torch's intra-op threads and returns the count in force. A request (or
+// $CODEBIND_THREADS) below 0 or above max_threads() is an InputError: thousands of OpenMP
+// threads on a few cores stall for minutes.
 int configure_threads(int requested = 0);
+
+// The largest thread count accepted: 4 × the cores here, at least 16.
+int max_threads();
 
 // The count configure_threads() last set (all cores before any call).
 int thread_count();

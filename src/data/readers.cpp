@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "data/media_local.h"
 #include "io/file_ext.h"
+#include "io/finite_check.h"
 #include "io/npy.h"
 
 namespace cb::data {
@@ -25,6 +26,8 @@ at::Tensor image_chw(const DecodedImage& img) {
 
 void check_item_shape(Modality m, const at::Tensor& t, const std::string& where) {
   auto shape = [&]() { return fmt::format("{}", fmt::join(t.sizes(), ", ")); };
+  const int64_t bad = count_non_finite(t);
+  CB_CHECK_INPUT(bad == 0, "{}: holds {} NaN/Inf values of {}", where, bad, t.numel());
   switch (m) {
     case Modality::Vision:
     case Modality::Tactile:

@@ -18,7 +18,8 @@ namespace cb::data {
 
 at::Tensor read_item_tensor(const Item& item, int* sample_rate = nullptr);
 
-// Checks a decoded tensor's shape for `m`; throws InputError naming `where` otherwise.
+// Checks a decoded tensor's shape for `m` and that it holds no NaN/Inf; throws InputError
+// naming `where` otherwise (data check, train and eval give the same message).
 void check_item_shape(Modality m, const at::Tensor& t, const std::string& where);
 
 }  // namespace cb::data

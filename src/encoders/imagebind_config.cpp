@@ -475,6 +475,18 @@ ImageBindConfig ImageBindConfig::from_file(const std::string& path) {
   return from_json(j, path);
 }
 
+ImageBindConfig ImageBindConfig::from_metadata(const std::string& text, const std::string& file,
+                                               const std::string& key) {
+  CB_CHECK_INPUT(!text.empty(), "{}: the file has no '{}' metadata (not a codebind bridge or run)", file, key);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    fail_input("{}: metadata '{}' is not valid JSON: {}", file, key, e.what());
+  }
+  return from_json(j, file + " (metadata " + key + ")");
+}
+
 ImageBindConfig ImageBindConfig::from_arg(const std::string& huge_or_path) {
   if (huge_or_path == "huge") return huge();
   return from_file(huge_or_path);

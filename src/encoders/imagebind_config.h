@@ -121,6 +121,11 @@ struct ImageBindConfig {
   // in errors. Unknown modality names are rejected; missing required fields name the field.
   static ImageBindConfig from_json(const nlohmann::json& j, const std::string& where);
   static ImageBindConfig from_file(const std::string& path);
+  // The config a weight file carries in its metadata under `key` (a bridge's
+  // "imagebind_config"): InputError naming the file and key when it is absent, not JSON, or
+  // not a valid config.
+  static ImageBindConfig from_metadata(const std::string& text, const std::string& file,
+                                       const std::string& key = "imagebind_config");
   // "huge" → huge(); anything else is a path to a JSON config.
   static ImageBindConfig from_arg(const std::string& huge_or_path);
   // Writes the same schema back (round-trips through from_json).

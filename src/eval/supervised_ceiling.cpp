@@ -52,9 +52,7 @@ CeilingResult supervised_ceiling(const std::string& bridge, const std::string& d
                  "ceiling: steps, eval-every, batch and lr must be positive");
   const data::Manifest man = data::Manifest::load(data_dir);
   SafetensorsFile file(bridge);
-  const std::string ibj = file.meta("imagebind_config");
-  CB_CHECK_INPUT(!ibj.empty(), "{}: the bridge file has no 'imagebind_config' metadata", bridge);
-  const ImageBindConfig ib = ImageBindConfig::from_json(nlohmann::json::parse(ibj), bridge);
+  const ImageBindConfig ib = ImageBindConfig::from_metadata(file.meta("imagebind_config"), bridge);
   CB_CHECK_INPUT(ib.has(m), "{}: the bridge has no '{}' tower", bridge, modality_name(m));
 
   CeilingResult res;

@@ -8,11 +8,13 @@
 
 namespace cb {
 
-// Number of NaN / ±Inf values in a floating tensor (0 for integer and bool tensors).
-int64_t count_non_finite(const at::Tensor& t);
+// Number of NaN (and, unless allow_inf, ±Inf) values in a floating tensor (0 for integer and
+// bool tensors).
+int64_t count_non_finite(const at::Tensor& t, bool allow_inf = false);
 
 // InputError "FILE: tensor 'KEY' holds N NaN/Inf values of M: the file is damaged or was
-// saved from a diverged run" when t has any.
-void check_finite(const at::Tensor& t, const std::string& file, const std::string& key);
+// saved from a diverged run" when t has any. Attention masks legitimately hold −Inf: a key
+// ending in "mask" (ImageBind's text causal mask) or allow_inf permits ±Inf (NaN never).
+void check_finite(const at::Tensor& t, const std::string& file, const std::string& key, bool allow_inf = false);
 
 }  // namespace cb

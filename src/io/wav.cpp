@@ -51,8 +51,11 @@ Waveform read_wav(const std::string& path) {
   CB_CHECK_INPUT(sf != nullptr, "{}: cannot decode audio ({})", path, sf_strerror(nullptr));
   struct Closer { SNDFILE* s; ~Closer() { sf_close(s); } } closer{sf};
   CB_CHECK_INPUT(info.channels > 0 && info.channels <= 256, "{}: bad channel count {}", path, info.channels);
-  CB_CHECK_INPUT(info.samplerate > 0 && info.samplerate <= 1000000, "{}: bad sample rate {}", path,
-                 info.samplerate);
+  // Real recordings lie in 1 kHz … 384 kHz; outside it a header is damaged, and resampling
+  // from it would allocate gigabytes (999983 Hz) or crawl (1 Hz).
+  CB_CHECK_INPUT(info.samplerate >= kMinSampleRate && info.samplerate <= kMaxSampleRate,
+                 "{}: sample rate {} Hz is outside {} to {} Hz: the header is damaged", path, info.samplerate,
+                 kMinSampleRate, kMaxSampleRate);
   CB_CHECK_INPUT(info.frames > 0, "{}: audio file holds no samples", path);
   CB_CHECK_INPUT(uint64_t(info.frames) * info.channels <= (uint64_t(1) << 31),
                  "{}: {} frames x {} channels is too long", path, int64_t(info.frames), info.channels);

@@ -13,7 +13,11 @@ struct Waveform {
   int sample_rate = 0;
 };
 
-// InputError naming the file for a missing, truncated, corrupt or non-PCM file.
+// Sample rates read_wav accepts (anything else is a damaged header).
+constexpr int kMinSampleRate = 1000, kMaxSampleRate = 384000;
+
+// InputError naming the file for a missing, truncated, corrupt or non-PCM file, or one whose
+// sample rate lies outside kMinSampleRate … kMaxSampleRate.
 Waveform read_wav(const std::string& path);
 
 // bits: 8 (unsigned), 16, 24, 32 (signed PCM) or -32 (float32). Values are clamped.

@@ -72,8 +72,8 @@ at::Tensor load_and_transform_thermal(const std::string& path, const ThermalConf
 }
 
 at::Tensor imu_window(const at::Tensor& imu, const ImuConfig& cfg) {
-  CB_CHECK_INPUT(imu.dim() == 2 && imu.size(1) > 0, "imu: expected a (channels, T) array, got {} dims",
-                 imu.dim());
+  CB_CHECK_INPUT(imu.dim() == 2 && imu.size(0) > 0 && imu.size(1) > 0,
+                 "imu: expected a (channels, T) array with channels, T > 0, got {}", c10::str(imu.sizes()));
   CB_CHECK_INPUT(cfg.window > 0, "imu: bad window {}", cfg.window);
   at::Tensor x = imu.to(at::kFloat);
   const int64_t T = x.size(1);

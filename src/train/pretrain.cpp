@@ -8,6 +8,7 @@
 #include "codebind/inputs.h"
 #include "core/error.h"
 #include "core/json_read.h"
+#include "io/run_dir.h"
 #include "core/progress.h"
 #include "data/manifest.h"
 #include "encoders/imagebind_model.h"
@@ -134,9 +135,8 @@ struct PhaseRun {
 }  // namespace
 
 std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir, const std::string& out_dir,
-                         bool quiet) {
-  namespace fs = std::filesystem;
-  fs::create_directories(out_dir);
+                         bool quiet, bool replace) {
+  const RunDir run_dir(out_dir, replace ? RunDirMode::Replace : RunDirMode::Fresh);
   data::Manifest man = data::Manifest::load(data_dir);
   ImageBindConfig ib = small_bridge_config(cfg.bridge);
   std::vector<Modality> towers{Modality::Vision, Modality::Text};

@@ -61,8 +61,9 @@ at::Tensor class_info_nce(const at::Tensor& a, const at::Tensor& b, const at::Te
 // for class_info_nce on a batch of B). run_pretrain warns on stderr when a phase ends so.
 bool ended_at_chance(const std::vector<double>& losses, double chance);
 
-// Runs both phases and writes RUN (see above). Returns the path of bridge.safetensors.
+// Runs both phases and writes RUN (see above). Returns the path of bridge.safetensors. RUN
+// must be absent or empty unless replace (--force) is set (io/run_dir.h).
 std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir, const std::string& out_dir,
-                         bool quiet = false);
+                         bool quiet = false, bool replace = false);
 
 }  // namespace cb

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <fmt/ranges.h>
+
 #include "core/error.h"
 #include "core/progress.h"
 #include "io/mapped_file.h"
@@ -25,7 +27,13 @@ std::string resolve_bridge_path(const std::string& arg) {
 }
 
 Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), opt_(opt) {
-  fs::create_directories(opt_.out_dir);
+  CB_CHECK_INPUT(!(opt_.resume && opt_.force), "--resume and --force contradict each other: continue or replace {}",
+                 opt_.out_dir);
+  run_dir_ = std::make_unique<RunDir>(opt_.out_dir, opt_.resume  ? RunDirMode::Resume
+                                                    : opt_.force ? RunDirMode::Replace
+                                                                 : RunDirMode::Fresh);
+  for (const std::string& t : run_dir_->removed_temporaries())
+    spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
   man_ = std::make_unique<data::Manifest>(data::Manifest::load(opt_.data_dir));
   for (Modality m : cfg_.modality_pair) {
     if (m == Modality::Text) continue;
@@ -36,9 +44,7 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   }
   const std::string bridge_path = resolve_bridge_path(opt_.bridge);
   SafetensorsFile bridge(bridge_path);
-  const std::string ibj = bridge.meta("imagebind_config");
-  CB_CHECK_INPUT(!ibj.empty(), "{}: the bridge file has no 'imagebind_config' metadata", bridge_path);
-  ImageBindConfig ib = ImageBindConfig::from_json(json::parse(ibj), bridge_path);
+  ImageBindConfig ib = ImageBindConfig::from_metadata(bridge.meta("imagebind_config"), bridge_path);
   torch::manual_seed(cfg_.seed);
   model_ = std::make_unique<CodeBindModel>(cfg_, ib, bridge);
   inputs_ = std::make_unique<InputPipeline>(ib);
@@ -136,9 +142,8 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   for (auto& [n, t] : terms) raw[n] = t.item<double>();
   for (auto& [n, v] : raw)
     if (!std::isfinite(v))
-      fail_input("training stopped: loss '{}' became {} at epoch {} step {} (global step {}); the last good checkpoint "
-                 "is kept at {}",
-                 n, v, state_.epoch, state_.step_in_epoch, state_.global_step, checkpoint_path());
+      fail_input("training stopped: loss '{}' became {} at epoch {} step {} (global step {}); {}", n, v, state_.epoch,
+                 state_.step_in_epoch, state_.global_step, stop_note(plan));
   std::map<std::string, double> w;
   if (cfg_.adaptive_balancing) {
     w = balancer_.update(raw);
@@ -153,9 +158,23 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   raw["grad_norm"] = adam_->clip_grad_norm(1.0);
   adam_->step();
   raw["loss"] = total.item<double>();
-  CB_CHECK_INPUT(std::isfinite(raw["loss"]), "training stopped: total loss became {} at global step {}; the last good "
-                 "checkpoint is kept at {}", raw["loss"], state_.global_step, checkpoint_path());
+  CB_CHECK_INPUT(std::isfinite(raw["loss"]), "training stopped: total loss became {} at global step {}; {}", raw["loss"],
+                 state_.global_step, stop_note(plan));
   return raw;
+}
+
+std::string Trainer::stop_note(const BatchPlan& plan) const {
+  std::vector<std::string> ids;
+  for (const auto& [m, items] : plan.items)
+    for (const data::Item* it : items) ids.push_back(it->id);
+  constexpr size_t kShow = 8;
+  std::string batch = fmt::format("{}", fmt::join(ids.begin(), ids.begin() + std::min(ids.size(), kShow), ", "));
+  if (ids.size() > kShow) batch += fmt::format(", … {} more", ids.size() - kShow);
+  const std::string ck = checkpoint_path();
+  const std::string disk = fs::exists(ck) ? fmt::format("the last checkpoint, {}, is unchanged (--resume continues "
+                                                        "from it)", ck)
+                                          : fmt::format("no checkpoint has been written in {} yet", opt_.out_dir);
+  return fmt::format("the batch held items {}; {}", batch, disk);
 }
 
 void Trainer::save_checkpoint_now() {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "io/run_dir.h"
 #include "codebind/codebind_model.h"
 #include "codebind/inputs.h"
 #include "data/manifest.h"
@@ -33,6 +34,7 @@ struct TrainOptions {
   bool resume = false;
   bool quiet = false;
   int64_t stop_after = -1;  // testing: stop (as if killed) after this many global steps
+  bool force = false;       // replace a previous run in out_dir (otherwise a non-empty out_dir is refused)
 };
 
 class Trainer {
@@ -51,10 +53,13 @@ class Trainer {
 
  private:
   void save_checkpoint_now();
+  // What a stop on a non-finite loss says: the batch's item ids and what is really on disk.
+  std::string stop_note(const BatchPlan& plan) const;
   void restore(const std::string& path);
 
   TrainConfig cfg_;
   TrainOptions opt_;
+  std::unique_ptr<RunDir> run_dir_;  // locked for the trainer's lifetime
   std::unique_ptr<data::Manifest> man_;
   std::unique_ptr<CodeBindModel> model_;
   std::unique_ptr<InputPipeline> inputs_;

@@ -1,0 +1,234 @@
+// test_reliability.cpp — well-formed but wrong input must not pass silently: NaN/Inf in
+// weights and checkpoints, impossible checkpoint state, NaN/zero/empty index queries, an
+// unknown evaluation split. Each case was once accepted with exit 0 (docs/reliability.md).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "core/threads.h"
+#include "data/readers.h"
+#include "encoders/imagebind_model.h"
+#include "index/search.h"
+#include "io/finite_check.h"
+#include "io/safetensors.h"
+#include "test_index_util.h"
+#include "test_tiny_run.h"
+#include "test_util.h"
+#include "train/trainer.h"
+
+namespace cb {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Rewrites a safetensors file with `edit` applied to its tensors, keeping the metadata.
+void rewrite(const std::string& path, const std::function<void(std::map<std::string, at::Tensor>&)>& edit) {
+  std::map<std::string, std::string> meta;
+  std::map<std::string, at::Tensor> ts;
+  {
+    SafetensorsFile f(path);
+    meta = f.metadata();
+    for (auto& [k, t] : load_safetensors(path)) ts[k] = t.clone();
+  }
+  edit(ts);
+  NamedTensors named(ts.begin(), ts.end());
+  save_safetensors(path, named, meta);
+}
+
+void expect_input_error(const std::function<void()>& f, const std::string& what) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one containing: " << what;
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+TEST(Reliability, CountNonFiniteSeesNaNAndInfButMasksMayHoldInf) {
+  at::Tensor t = at::zeros({1000});
+  EXPECT_EQ(count_non_finite(t), 0);
+  t[3] = NAN;
+  t[999] = INFINITY;
+  t[500] = -INFINITY;
+  EXPECT_EQ(count_non_finite(t), 3);
+  EXPECT_EQ(count_non_finite(t, true), 1);
+  EXPECT_EQ(count_non_finite(t.to(at::kBFloat16)), 3);
+  EXPECT_EQ(count_non_finite(t.to(at::kDouble), true), 1);
+  EXPECT_EQ(count_non_finite(at::ones({4}, at::kLong)), 0);
+  at::Tensor mask = at::full({4, 4}, -INFINITY).triu(1);
+  EXPECT_NO_THROW(check_finite(mask, "w.safetensors", "modality_preprocessors.text.mask"));
+  expect_input_error([&] { check_finite(mask, "w.safetensors", "modality_heads.text.proj.weight"); },
+                     "w.safetensors: tensor 'modality_heads.text.proj.weight' holds 6 NaN/Inf values of 16");
+  mask[0][0] = NAN;
+  expect_input_error([&] { check_finite(mask, "w.safetensors", "x.mask"); }, "holds 1 NaN values");
+}
+
+TEST(Reliability, WeightsWithNaNAreRefusedAtLoadNamingTheTensor) {
+  test::TempDir tmp;
+  ImageBindConfig cfg = ImageBindConfig::tiny();
+  ImageBindModel a(cfg, {Modality::Imu}, 5);
+  const std::string path = tmp.file("w.safetensors");
+  save_safetensors(path, a.named_params(Modality::Imu));
+  ImageBindModel b(cfg, {Modality::Imu}, 6);
+  EXPECT_NO_THROW(b.load(SafetensorsFile(path), path));
+  std::string victim;
+  rewrite(path, [&](auto& ts) {
+    victim = ts.rbegin()->first;
+    ts.rbegin()->second.view(-1)[0] = NAN;
+  });
+  expect_input_error([&] { b.load(SafetensorsFile(path), path); }, "tensor '" + victim + "' holds 1 NaN/Inf");
+}
+
+TEST(Reliability, ResumeRefusesACheckpointWithNaNOrAnImpossibleState) {
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  test::TempDir tmp;
+  TrainOptions o;
+  o.data_dir = f.data;
+  o.bridge = f.bridge;
+  o.quiet = true;
+  o.out_dir = tmp.file("run");
+  o.stop_after = 2;  // checkpoint_every 2: a checkpoint exists
+  Trainer(test::tiny_train_config(), o).run();
+  const std::string ck = o.out_dir + "/checkpoint.safetensors";
+  ASSERT_TRUE(fs::exists(ck));
+  const std::string saved = tmp.file("good.safetensors");
+  fs::copy_file(ck, saved);
+  o.stop_after = -1;
+  o.resume = true;
+  // NaN in five model tensors.
+  rewrite(ck, [](auto& ts) {
+    int n = 0;
+    for (auto& [k, t] : ts)
+      if (k.rfind("model.", 0) == 0 && t.is_floating_point() && k.find("mask") == std::string::npos && n < 5) {
+        t.view(-1)[0] = NAN;
+        ++n;
+      }
+  });
+  expect_input_error([&] { Trainer(test::tiny_train_config(), o).run(); }, "NaN/Inf values");
+  EXPECT_FALSE(fs::exists(o.out_dir + "/model.safetensors")) << "a NaN model was written";
+  // A state that says epoch −100.
+  fs::copy_file(saved, ck, fs::copy_options::overwrite_existing);
+  {
+    std::map<std::string, std::string> meta;
+    std::map<std::string, at::Tensor> ts;
+    {
+      SafetensorsFile sf(ck);
+      meta = sf.metadata();
+      for (auto& [k, t] : load_safetensors(ck)) ts[k] = t.clone();
+    }
+    auto state = nlohmann::json::parse(meta.at("state"));
+    state["epoch"] = -100;
+    meta["state"] = state.dump();
+    save_safetensors(ck, NamedTensors(ts.begin(), ts.end()), meta);
+  }
+  expect_input_error([&] { Trainer(test::tiny_train_config(), o).run(); }, "key 'epoch'");
+}
+
+TEST(Reliability, IndexSearchRefusesNaNAndZeroQueries) {
+  using namespace index;
+  Index ix(itest::random_codebook(16, 8, 1), {}, 4, 0);
+  std::vector<uint8_t> sc, pc;
+  std::vector<float> fl;
+  ix.append(itest::random_items(ix, 20, {Modality::Vision}, 2, sc, pc, fl));
+  std::vector<float> q(2 * 32, 0.5f);
+  SearchOptions o;
+  o.k = 3;
+  EXPECT_EQ(search(ix, q.data(), 2, 32, Modality::Text, o).size(), 2u);
+  for (Kernel k : available_kernels()) {
+    o.kernel = k;
+    std::vector<float> bad = q;
+    bad[32 + 5] = NAN;
+    expect_input_error([&] { search(ix, bad.data(), 2, 32, Modality::Text, o); }, "query 1 holds NaN");
+    std::fill(bad.begin(), bad.end(), 0.f);
+    expect_input_error([&] { search(ix, bad.data(), 2, 32, Modality::Text, o); }, "query 0 is all zeros");
+  }
+}
+
+TEST(Reliability, EvalOfAnUnknownSplitWritesNothing) {
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  const std::string log = f.root + "/eval_split.log";
+  std::set<std::string> files_before;
+  for (const auto& e : fs::directory_iterator(f.bridge)) files_before.insert(e.path().filename().string());
+  EXPECT_EQ(test::run_codebind("eval --run " + f.bridge + " --data " + f.data + " --split training --no-plots", log), 2);
+  EXPECT_NE(test::slurp(log).find("--split"), std::string::npos) << test::slurp(log);
+  std::set<std::string> files_after;
+  for (const auto& e : fs::directory_iterator(f.bridge)) files_after.insert(e.path().filename().string());
+  EXPECT_EQ(files_before, files_after);
+}
+
+}  // namespace
+}  // namespace cb
+
+namespace cb {
+namespace {
+
+TEST(Reliability, AbsurdThreadCountsAreRefused) {
+  const int before = thread_count();
+  expect_input_error([] { configure_threads(-3); }, "--threads -3");
+  expect_input_error([] { configure_threads(max_threads() + 1); }, "expected 0 (all cores) to");
+  EXPECT_EQ(configure_threads(1), 1);
+  configure_threads(before);
+  test::TempDir d;
+  EXPECT_EQ(test::run_codebind("--threads 2000 data check " + d.str(), d.file("log")), 2);
+  EXPECT_NE(test::slurp(d.file("log")).find("--threads 2000"), std::string::npos) << test::slurp(d.file("log"));
+}
+
+}  // namespace
+}  // namespace cb
+
+
+namespace cb {
+namespace {
+
+TEST(Reliability, ItemArraysWithNaNOrNoSamplesGiveTheDataCheckMessage) {
+  at::Tensor empty = at::zeros({6, 0});
+  expect_input_error([&] { data::check_item_shape(Modality::Imu, empty, "d/imu/0.npy"); },
+                     "d/imu/0.npy: expected imu [6, T], got [6, 0]");
+  at::Tensor x = at::zeros({6, 50});
+  x[2][7] = NAN;
+  expect_input_error([&] { data::check_item_shape(Modality::Imu, x, "d/imu/1.npy"); },
+                     "d/imu/1.npy: holds 1 NaN/Inf values");
+  expect_input_error([&] { data::check_item_shape(Modality::Depth, at::full({4, 4}, NAN), "d/depth/2.npy"); },
+                     "holds 16 NaN/Inf");
+}
+
+}  // namespace
+}  // namespace cb
+
+namespace cb {
+namespace {
+
+TEST(Reliability, ANonFiniteLossSaysWhatIsOnDiskAndWhichItems) {
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  test::TempDir tmp;
+  TrainOptions o;
+  o.data_dir = f.data;
+  o.bridge = f.bridge;
+  o.quiet = true;
+  o.out_dir = tmp.file("run");
+  Trainer t(test::tiny_train_config(), o);
+  {
+    torch::NoGradGuard ng;
+    for (auto& [n, p] : t.model().state_tensors())
+      if (p.is_floating_point() && n.find("mask") == std::string::npos) const_cast<at::Tensor&>(p).fill_(NAN);
+  }
+  try {
+    t.run();
+    FAIL() << "a NaN model trained on";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("no checkpoint has been written in " + o.out_dir), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("is kept at"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("the batch held items "), std::string::npos) << msg;
+  }
+  EXPECT_FALSE(fs::exists(o.out_dir + "/checkpoint.safetensors"));
+}
+
+}  // namespace
+}  // namespace cb
