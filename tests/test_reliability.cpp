@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "core/threads.h"
 #include "data/readers.h"
 #include "encoders/imagebind_model.h"
@@ -17,6 +19,7 @@
 #include "test_index_util.h"
 #include "test_tiny_run.h"
 #include "test_util.h"
+#include "train/pretrain.h"
 #include "train/trainer.h"
 
 namespace cb {
@@ -228,6 +231,119 @@ TEST(Reliability, ANonFiniteLossSaysWhatIsOnDiskAndWhichItems) {
     EXPECT_NE(msg.find("the batch held items "), std::string::npos) << msg;
   }
   EXPECT_FALSE(fs::exists(o.out_dir + "/checkpoint.safetensors"));
+}
+
+}  // namespace
+}  // namespace cb
+
+namespace cb {
+namespace {
+
+TEST(Reliability, FlippedBitsInACheckpointAreFoundByItsChecksum) {
+  test::TempDir tmp;
+  const std::string p = tmp.file("c.safetensors");
+  save_safetensors(p, {{"a", at::arange(1000, at::kFloat)}, {"b", at::ones({7}, at::kLong)}}, {{"format", "x"}});
+  SafetensorsFile(p).verify_checksum();
+  EXPECT_EQ(SafetensorsFile(p).meta(kChecksumKey).size(), 8u);
+  std::string bytes = test::slurp(p);
+  for (int i = 0; i < 20; ++i) bytes[bytes.size() - 1 - 97 * i] ^= char(1 << (i % 8));  // 20 flipped bits in the data
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+  expect_input_error([&] { SafetensorsFile(p).verify_checksum(); }, p + ": data checksum");
+  // A file without a recorded checksum (another tool's) is not refused: drop the key from the
+  // header and pad it back to its length with spaces.
+  save_safetensors(p, {{"a", at::ones({3})}});
+  std::string raw = test::slurp(p);
+  uint64_t n = 0;
+  std::memcpy(&n, raw.data(), 8);
+  auto header = nlohmann::json::parse(raw.substr(8, n));
+  header["__metadata__"].erase(kChecksumKey);
+  std::string h = header.dump();
+  ASSERT_LE(h.size(), n);
+  h.resize(n, ' ');
+  raw.replace(8, n, h);
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << raw;
+  SafetensorsFile f(p);
+  EXPECT_TRUE(f.meta(kChecksumKey).empty());
+  EXPECT_NO_THROW(f.verify_checksum());
+}
+
+}  // namespace
+}  // namespace cb
+
+
+namespace cb {
+namespace {
+
+TEST(Reliability, ConfigsThatCannotFitInMemoryAreRefusedBeforeAllocating) {
+  ASSERT_GT(physical_memory_bytes(), 0u);
+  expect_input_error([] { check_fits_in_memory(physical_memory_bytes() + 1, "a job", "detail"); },
+                     "a job needs about");
+  EXPECT_NO_THROW(check_fits_in_memory(1 << 20, "a job", "detail"));
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  test::TempDir tmp;
+  TrainOptions o;
+  o.data_dir = f.data;
+  o.bridge = f.bridge;
+  o.quiet = true;
+  o.out_dir = tmp.file("run");
+  TrainConfig wide = test::tiny_train_config();
+  wide.decoder_width = 65536;  // 12·w² per layer: ~200 GiB of decoder
+  wide.decoder_heads = 8;
+  expect_input_error([&] { Trainer(wide, o); }, "training with this config needs about");
+  EXPECT_FALSE(fs::exists(o.out_dir)) << "a refused run must not create its directory";
+  PretrainConfig pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
+  pc.bridge.image_size = 65536;  // 16.7 M patches per image
+  pc.bridge.image_patch = 16;
+  expect_input_error([&] { run_pretrain(pc, f.data, tmp.file("bridge"), true); }, "pre-training with this config");
+  EXPECT_FALSE(fs::exists(tmp.file("bridge")));
+}
+
+TEST(Reliability, OutputDirectoriesFollowOnePolicy) {
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  test::TempDir tmp;
+  TrainOptions o;
+  o.data_dir = f.data;
+  o.bridge = f.bridge;
+  o.quiet = true;
+  o.out_dir = tmp.file("run");
+  o.stop_after = 1;
+  Trainer(test::tiny_train_config(), o).run();
+  // A second run into the same non-empty directory is refused without --resume / --force …
+  expect_input_error([&] { Trainer(test::tiny_train_config(), o); }, "pass --resume to continue a run there or --force");
+  // … while the first holds it, even --resume is refused (the lock).
+  {
+    TrainOptions r = o;
+    r.resume = true;
+    Trainer holder(test::tiny_train_config(), r);
+    expect_input_error([&] { Trainer(test::tiny_train_config(), r); }, "another codebind process is writing");
+  }
+  // A temporary left by a kill mid-write is removed on resume; --force clears the old run.
+  std::ofstream(o.out_dir + "/checkpoint.safetensors.tmp0badf00d") << "partial";
+  std::ofstream(o.out_dir + "/report.md") << "old report";
+  {
+    TrainOptions r = o;
+    r.resume = true;
+    Trainer t(test::tiny_train_config(), r);
+    EXPECT_FALSE(fs::exists(o.out_dir + "/checkpoint.safetensors.tmp0badf00d"));
+  }
+  TrainOptions fo = o;
+  fo.force = true;
+  Trainer(test::tiny_train_config(), fo);
+  EXPECT_FALSE(fs::exists(o.out_dir + "/report.md")) << "--force must not leave the old run's files";
+  // --force refuses to clear a directory that is not a codebind run.
+  test::TempDir other;
+  std::ofstream(other.file("thesis.tex")) << "precious";
+  TrainOptions fx = fo;
+  fx.out_dir = other.str();
+  expect_input_error([&] { Trainer(test::tiny_train_config(), fx); }, "--force replaces only a previous codebind run");
+  EXPECT_TRUE(fs::exists(other.file("thesis.tex")));
+  // An output path with a file in the way is an input error naming it.
+  std::ofstream(tmp.file("file")) << "x";
+  TrainOptions fw = o;
+  fw.out_dir = tmp.file("file") + "/run";
+  expect_input_error([&] { Trainer(test::tiny_train_config(), fw); }, tmp.file("file") + "/run: cannot create");
 }
 
 }  // namespace

@@ -159,6 +159,7 @@ void CodeBindModel::save(const std::string& path) const {
 std::unique_ptr<CodeBindModel> CodeBindModel::load(const std::string& path) {
   SafetensorsFile f(path);
   CB_CHECK_INPUT(f.meta("format") == "codebind-model-1", "{}: not a CodeBind model file", path);
+  f.verify_checksum();
   TrainConfig cfg;
   ImageBindConfig ib;
   try {

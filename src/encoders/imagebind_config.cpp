@@ -581,4 +581,19 @@ std::vector<ParamSpec> param_specs(const ImageBindConfig& cfg, Modality m) {
   return out;
 }
 
+double estimate_tower_bytes(const ImageBindConfig& cfg, Modality m, int64_t batch, bool training) {
+  const ModalityConfig& mc = cfg.at(m);
+  double params = 0, tokens = 1;
+  for (const ParamSpec& p : param_specs(cfg, m)) {
+    double n = 1;
+    for (int64_t d : p.shape) n *= double(d);
+    params += n;
+    if (p.name == mc.pos_embed_key && p.shape.size() >= 2) tokens = double(p.shape[p.shape.size() - 2]);
+  }
+  const double B = double(batch), T = tokens, D = double(mc.embed_dim), H = double(std::max<int64_t>(1, mc.num_heads));
+  const double per_block = B * H * T * T * 2 + 16 * B * T * D;  // floats kept per block
+  const double acts = per_block * (training ? double(mc.num_blocks) : 1.0);  // inference keeps one block's
+  return 4.0 * (params * (training ? 4.0 : 1.0) + acts);
+}
+
 }  // namespace cb

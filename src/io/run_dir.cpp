@@ -61,6 +61,16 @@ RunDir::RunDir(const std::string& path, RunDirMode mode) : path_(path) {
     fail_input("{}: another codebind process is writing this directory (lock {}); wait for it or choose another --out",
                path_, lock);
   }
+  try {
+    check_and_clear(mode);
+  } catch (...) {
+    ::close(lock_fd_);  // a throwing constructor runs no destructor: release the lock here
+    lock_fd_ = -1;
+    throw;
+  }
+}
+
+void RunDir::check_and_clear(RunDirMode mode) {
   std::vector<std::string> present, foreign;
   for (const auto& e : fs::directory_iterator(path_)) {
     const std::string name = e.path().filename().string();

@@ -27,6 +27,8 @@ class RunDir {
   const std::vector<std::string>& removed_temporaries() const { return removed_; }
 
  private:
+  void check_and_clear(RunDirMode mode);  // the emptiness policy, under the lock
+
   std::string path_;
   int lock_fd_ = -1;
   std::vector<std::string> removed_;

@@ -1,6 +1,8 @@
 // safetensors.cpp — see safetensors.h.
 #include "io/safetensors.h"
 
+#include <zlib.h>
+
 #include <cstring>
 #include <set>
 
@@ -86,6 +88,18 @@ at::Tensor SafetensorsFile::get(const std::string& key, at::IntArrayRef expected
   return t;
 }
 
+void SafetensorsFile::verify_checksum() const {
+  const std::string want = meta(kChecksumKey);
+  if (want.empty()) return;
+  uint64_t end = header_.data_start;
+  for (const TensorEntry& e : header_.tensors) end = std::max(end, header_.data_start + e.end);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = crc32_z(crc, file_->data() + header_.data_start, end - header_.data_start);
+  const std::string got = fmt::format("{:08x}", crc);
+  CB_CHECK_INPUT(got == want, "{}: data checksum {} does not match the {} recorded when it was written: the file is "
+                 "damaged (flipped bits or a partial copy)", path(), got, want);
+}
+
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata) {
   std::vector<TensorEntry> entries;
@@ -113,7 +127,14 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     off = e.end;
     entries[i] = std::move(e);
   }
-  std::string bytes = build_safetensors_prefix(entries, metadata);
+  // CRC-32 of the data section, tensors in offset order.
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (size_t i : order)
+    if (entries[i].end > entries[i].begin)
+      crc = crc32_z(crc, static_cast<const Bytef*>(cpu[i].data_ptr()), entries[i].end - entries[i].begin);
+  std::map<std::string, std::string> meta = metadata;
+  meta[kChecksumKey] = fmt::format("{:08x}", crc);
+  std::string bytes = build_safetensors_prefix(entries, meta);
   size_t base = bytes.size();
   bytes.resize(base + off);
   for (size_t i = 0; i < entries.size(); ++i) {

@@ -38,17 +38,26 @@ class SafetensorsFile {
   // get(key) with a check of the shape; the error names key, expected and found shapes.
   at::Tensor get(const std::string& key, at::IntArrayRef expected_shape) const;
 
+  // Files written by save_safetensors carry a CRC-32 of their data section in the metadata
+  // (kChecksumKey). Throws InputError naming the file when it does not match (flipped bits,
+  // a partial copy); a file without one (another tool's) passes. Costs one pass over the data.
+  void verify_checksum() const;
+
  private:
   std::shared_ptr<MappedFile> file_;
   SafetensorsHeader header_;
   std::map<std::string, size_t> index_;
 };
 
+// Metadata key of the data-section CRC-32 (8 lowercase hex digits) that save_safetensors writes.
+inline constexpr const char* kChecksumKey = "codebind.data_crc32";
+
 // Ordered list of named tensors (order is preserved in the file).
 using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 // Writes tensors (any device/dtype among the supported ones; made contiguous on CPU) and
-// metadata atomically (temp file + rename). Throws InputError on duplicate names.
+// metadata atomically (temp file + rename), plus the data checksum (kChecksumKey). Throws
+// InputError on duplicate names.
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -35,6 +35,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
   LoadedCheckpoint c;
   c.file = std::make_unique<SafetensorsFile>(path);
   CB_CHECK_INPUT(c.file->meta("format") == "codebind-checkpoint-1", "{}: not a codebind training checkpoint", path);
+  c.file->verify_checksum();
   try {
     c.config = nlohmann::json::parse(c.file->meta("config"));
     c.state = TrainState::from_json(nlohmann::json::parse(c.file->meta("state")));

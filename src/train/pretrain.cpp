@@ -8,6 +8,7 @@
 #include "codebind/inputs.h"
 #include "core/error.h"
 #include "core/json_read.h"
+#include "core/memory_budget.h"
 #include "io/run_dir.h"
 #include "core/progress.h"
 #include "data/manifest.h"
@@ -136,7 +137,6 @@ struct PhaseRun {
 
 std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir, const std::string& out_dir,
                          bool quiet, bool replace) {
-  const RunDir run_dir(out_dir, replace ? RunDirMode::Replace : RunDirMode::Fresh);
   data::Manifest man = data::Manifest::load(data_dir);
   ImageBindConfig ib = small_bridge_config(cfg.bridge);
   std::vector<Modality> towers{Modality::Vision, Modality::Text};
@@ -146,6 +146,15 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
                    modality_name(m));
     towers.push_back(m);
   }
+  {
+    const int batch = std::max({cfg.vision_warmup.batch_size, cfg.vision_text.batch_size, cfg.align.batch_size});
+    double need = 0;
+    for (Modality m : towers) need += estimate_tower_bytes(ib, m, batch, true);
+    check_fits_in_memory(uint64_t(std::min(need, 1.8e19)), "pre-training with this config",
+                         fmt::format("bridge width {} × {} blocks, image {} px, batch {}", cfg.bridge.width,
+                                     cfg.bridge.blocks, cfg.bridge.image_size, batch));
+  }
+  const RunDir run_dir(out_dir, replace ? RunDirMode::Replace : RunDirMode::Fresh);  // checks done: now write
   torch::manual_seed(cfg.seed);
   ImageBindModel model(ib, towers, cfg.seed);
   for (auto& [n, t] : model.params) t = t.detach().clone();  // own the memory; leaves

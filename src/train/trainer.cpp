@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "core/progress.h"
 #include "io/mapped_file.h"
 #include "train/step_losses.h"
@@ -26,14 +27,40 @@ std::string resolve_bridge_path(const std::string& arg) {
   return arg;
 }
 
+namespace {
+
+std::string modality_list(const std::vector<Modality>& ms) {
+  std::string s;
+  for (Modality m : ms) s += (s.empty() ? "" : ",") + std::string(modality_name(m));
+  return s;
+}
+
+// Bytes a training step needs (see estimate_tower_bytes): every tower of the run, each
+// reconstruction decoder (12·w² per layer, trained: ×4; activations 16·B·T·w per layer), the
+// codebooks.
+double estimate_train_bytes(const TrainConfig& cfg, const ImageBindConfig& ib) {
+  double bytes = 0;
+  const double w = cfg.decoder_width, L = cfg.decoder_depth, B = cfg.batch_size;
+  for (Modality m : cfg.modality_pair) {
+    if (!ib.has(m)) continue;
+    bytes += estimate_tower_bytes(ib, m, cfg.batch_size, true);
+    if (cfg.reconstructs(m)) {
+      double tokens = 1;
+      for (const ParamSpec& p : param_specs(ib, m))
+        if (p.name == ib.at(m).pos_embed_key && p.shape.size() >= 2) tokens = double(p.shape[p.shape.size() - 2]);
+      bytes += 4.0 * (4.0 * 12.0 * w * w * L + 16.0 * B * tokens * w * L);
+    }
+  }
+  const double c = cfg.quantiser.codevector_dim;
+  bytes += 4.0 * 3.0 * c * (cfg.quantiser.shared_codebook_size + cfg.quantiser.specific_codebook_size * 9.0);
+  return bytes;
+}
+
+}  // namespace
+
 Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), opt_(opt) {
   CB_CHECK_INPUT(!(opt_.resume && opt_.force), "--resume and --force contradict each other: continue or replace {}",
                  opt_.out_dir);
-  run_dir_ = std::make_unique<RunDir>(opt_.out_dir, opt_.resume  ? RunDirMode::Resume
-                                                    : opt_.force ? RunDirMode::Replace
-                                                                 : RunDirMode::Fresh);
-  for (const std::string& t : run_dir_->removed_temporaries())
-    spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
   man_ = std::make_unique<data::Manifest>(data::Manifest::load(opt_.data_dir));
   for (Modality m : cfg_.modality_pair) {
     if (m == Modality::Text) continue;
@@ -44,7 +71,17 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   }
   const std::string bridge_path = resolve_bridge_path(opt_.bridge);
   SafetensorsFile bridge(bridge_path);
+  bridge.verify_checksum();
   ImageBindConfig ib = ImageBindConfig::from_metadata(bridge.meta("imagebind_config"), bridge_path);
+  check_fits_in_memory(uint64_t(std::min(estimate_train_bytes(cfg_, ib), 1.8e19)), "training with this config",
+                       fmt::format("batch {}, towers {}, decoder width {} × depth {}", cfg_.batch_size,
+                                   modality_list(cfg_.modality_pair), cfg_.decoder_width, cfg_.decoder_depth));
+  // Every check passed: only now is the run directory created (or refused) and locked.
+  run_dir_ = std::make_unique<RunDir>(opt_.out_dir, opt_.resume  ? RunDirMode::Resume
+                                                    : opt_.force ? RunDirMode::Replace
+                                                                 : RunDirMode::Fresh);
+  for (const std::string& t : run_dir_->removed_temporaries())
+    spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
   torch::manual_seed(cfg_.seed);
   model_ = std::make_unique<CodeBindModel>(cfg_, ib, bridge);
   inputs_ = std::make_unique<InputPipeline>(ib);
