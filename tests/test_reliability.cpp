@@ -348,3 +348,39 @@ TEST(Reliability, OutputDirectoriesFollowOnePolicy) {
 
 }  // namespace
 }  // namespace cb
+
+namespace cb {
+namespace {
+
+// Runs `codebind ARGS` with stdout and stderr in separate files; returns the exit status.
+int run_split(const std::string& args, const std::string& out, const std::string& err) {
+  const int rc = std::system((test::codebind_exe() + " " + args + " >" + out + " 2>" + err).c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST(Reliability, TheCommandLineSaysWhatIsWrongAndWhere) {
+  test::TempDir d;
+  const std::string out = d.file("out"), err = d.file("err");
+  // An unknown command is named, with the list of real ones.
+  EXPECT_EQ(run_split("frobnicate --x", out, err), 2);
+  EXPECT_NE(test::slurp(err).find("unknown command 'frobnicate'"), std::string::npos) << test::slurp(err);
+  EXPECT_NE(test::slurp(err).find("train"), std::string::npos);
+  // --help shows defaults.
+  EXPECT_EQ(run_split("eval --help", out, err), 0);
+  EXPECT_NE(test::slurp(out).find("test"), std::string::npos) << test::slurp(out);
+  EXPECT_EQ(run_split("index search --help", out, err), 0);
+  EXPECT_NE(test::slurp(out).find("10"), std::string::npos) << "the default k";
+  // data check: the summary on stdout, the errors on stderr.
+  std::filesystem::create_directories(d.file("ds"));
+  std::ofstream(d.file("ds/dataset.json")) << R"({"version":1,"classes":["a","b"],"modalities":["imu","text"]})";
+  std::ofstream(d.file("ds/items.jsonl"))
+      << R"({"id":"a","modality":"imu","split":"train","label":0,"file":"missing.npy"})" << "\n"
+      << R"({"id":"t","modality":"text","split":"train","label":1,"text":"b"})" << "\n";
+  EXPECT_EQ(run_split("data check " + d.file("ds"), out, err), 2);
+  EXPECT_NE(test::slurp(err).find("error: "), std::string::npos) << test::slurp(err);
+  EXPECT_EQ(test::slurp(out).find("error: "), std::string::npos) << test::slurp(out);
+  EXPECT_NE(test::slurp(out).find("check: "), std::string::npos) << test::slurp(out);
+}
+
+}  // namespace
+}  // namespace cb

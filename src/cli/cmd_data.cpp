@@ -45,6 +45,8 @@ cb::cli::Runner setup_data(CLI::App* app) {
     }
     cb::data::CheckSummary s = cb::data::check_dataset(*dir, *probe);
     fmt::print("{}", s.to_text());
+    std::fflush(stdout);
+    fmt::print(stderr, "{}", s.errors_text());
     return s.ok() ? 0 : 2;
   };
 }

@@ -2,6 +2,7 @@
 // Exit codes: 0 success, 1 internal error, 2 bad input (DESIGN.md §4).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   CLI::App app{"codebind — CodeBind multimodal alignment with compositional codebooks (C++)"};
   app.set_version_flag("--version", [] { return std::string("codebind ") + CODEBIND_VERSION + "\n" + machine_report(); });
   app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();  // --help shows every option's default
   int threads = 0;
   bool quiet = false, verbose = false;
   app.add_option("--threads", threads, "intra-op threads (default: $CODEBIND_THREADS or all cores)");
@@ -67,6 +69,20 @@ int main(int argc, char** argv) {
   for (auto& c : cmds) {
     CLI::App* sub = app.add_subcommand(c.name, c.help);
     runners.push_back({sub, c.setup(sub)});
+  }
+  // The first word that is not an option (or --threads' value) must name a command.
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--threads") ++i;
+    if (a.empty() || a[0] == '-') continue;
+    if (std::none_of(cmds.begin(), cmds.end(), [&](const auto& c) { return c.name == a; })) {
+      std::string names;
+      for (const auto& c : cmds) names += (names.empty() ? "" : ", ") + c.name;
+      std::cerr << "codebind: error: unknown command '" << a << "' (commands: " << names
+                << "; codebind --help lists them)\n";
+      return 2;
+    }
+    break;
   }
   try {
     app.parse(argc, argv);

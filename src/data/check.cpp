@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "core/progress.h"
 #include "data/manifest.h"
 #include "data/probe.h"
@@ -73,7 +74,7 @@ CheckSummary check_dataset(const std::string& dir, bool probe, int max_errors) {
       bar.tick(1);
     }
   };
-  const unsigned nt = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned nt = static_cast<unsigned>(std::max(1, thread_count()));  // --threads / CODEBIND_THREADS
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < nt; ++t) pool.emplace_back(work);
   work();
@@ -116,11 +117,13 @@ std::string CheckSummary::to_text() const {
     for (const auto& [k, r] : attrs)
       out += fmt::format("  attr {}.{}: min {:.4g} max {:.4g} mean {:.4g}\n", mn, k, r[0], r[1], r[2]);
   for (const auto& p : probe) out += "  probe " + p + "\n";
-  if (errors.empty()) out += "check: OK\n";
-  else {
-    for (const auto& e : errors) out += "error: " + e + "\n";
-    out += fmt::format("check: {} error(s)\n", errors.size());
-  }
+  out += errors.empty() ? "check: OK\n" : fmt::format("check: {} error(s) (listed on stderr)\n", errors.size());
+  return out;
+}
+
+std::string CheckSummary::errors_text() const {
+  std::string out;
+  for (const auto& e : errors) out += "error: " + e + "\n";
   return out;
 }
 

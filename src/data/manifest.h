@@ -82,7 +82,8 @@ struct CheckSummary {
   std::vector<std::string> errors;  // every problem found, "file:line: message"
   std::vector<std::string> probe;   // probe result lines (--probe)
   bool ok() const { return errors.empty(); }
-  std::string to_text() const;  // human-readable summary
+  std::string to_text() const;      // human-readable summary (stdout)
+  std::string errors_text() const;  // one "error: …" line per problem (stderr)
 };
 
 // Validates a whole dataset: the manifest, that every file exists and decodes through the
