@@ -36,10 +36,11 @@ const RunIndex& run_index() {
       TrainConfig c = test::tiny_train_config();
       c.epochs = 1;
       TrainOptions o{f.data, x.run, f.bridge, false, true, -1};
+      o.force = true;  // a run interrupted before its model was written is replaced
       Trainer(c, o).run();
     }
     const std::string log = f.root + "/index_build.log";
-    if (test::run_codebind("index build --run " + x.run + " --data " + f.data + " --out " + x.index, log) != 0) {
+    if (test::run_codebind("index build --run " + x.run + " --data " + f.data + " --out " + x.index + " --force", log) != 0) {
       ADD_FAILURE() << slurp(log);
       return x;
     }

@@ -370,6 +370,18 @@ TEST(Reliability, TheCommandLineSaysWhatIsWrongAndWhere) {
   EXPECT_NE(test::slurp(out).find("test"), std::string::npos) << test::slurp(out);
   EXPECT_EQ(run_split("index search --help", out, err), 0);
   EXPECT_NE(test::slurp(out).find("10"), std::string::npos) << "the default k";
+  // Commands that write one file refuse an existing one without --force (the dataset's
+  // manifest was once replaced by an index this way), before doing any work.
+  std::ofstream(d.file("items.jsonl")) << "precious manifest\n";
+  EXPECT_EQ(run_split("index build --embeddings e.safetensors --codebook c.safetensors --out " + d.file("items.jsonl"),
+                      out, err),
+            2);
+  EXPECT_NE(test::slurp(err).find(d.file("items.jsonl") + ": already exists; pass --force"), std::string::npos)
+      << test::slurp(err);
+  EXPECT_EQ(run_split("embed --weights w.safetensors --modality imu --out " + d.file("items.jsonl") + " x.npy", out, err),
+            2);
+  EXPECT_NE(test::slurp(err).find("already exists"), std::string::npos) << test::slurp(err);
+  EXPECT_EQ(test::slurp(d.file("items.jsonl")), "precious manifest\n");
   // data check: the summary on stdout, the errors on stderr.
   std::filesystem::create_directories(d.file("ds"));
   std::ofstream(d.file("ds/dataset.json")) << R"({"version":1,"classes":["a","b"],"modalities":["imu","text"]})";

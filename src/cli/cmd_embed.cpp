@@ -13,6 +13,7 @@
 #include "encoders/imagebind_model.h"
 #include "io/file_ext.h"
 #include "io/npy.h"
+#include "io/run_dir.h"
 #include "io/safetensors.h"
 #include "preprocess/audio.h"
 #include "preprocess/depth_imu.h"
@@ -32,6 +33,7 @@ struct EmbedOptions {
   std::vector<std::string> inputs, texts;
   int64_t batch = 8;
   bool batched = false;
+  bool force = false;  // replace an existing --out
 };
 
 struct Item {
@@ -184,6 +186,7 @@ void warn_if_cpu_bf16_is_slow() {
 int run_embed(const EmbedOptions& o) {
   const Modality m = cb::parse_modality(o.modality, "--modality");
   CB_CHECK_INPUT(o.batch > 0, "--batch must be positive");
+  cb::check_output_file(o.out, o.force);  // before any work: a refusal writes nothing
   CB_CHECK_INPUT(o.device == "cpu" || o.device == "cuda", "--device must be cpu or cuda");
   CB_CHECK_INPUT(o.device != "cuda" || at::hasCUDA(), "--device cuda: this build/machine has no CUDA");
   CB_CHECK_INPUT(o.dtype == "fp32" || o.dtype == "bf16", "--dtype must be fp32 or bf16");
@@ -237,6 +240,7 @@ cb::cli::Runner setup_embed(CLI::App* app) {
   app->add_option("--device", o->device, "cpu|cuda (default cpu)");
   app->add_option("--dtype", o->dtype, "fp32|bf16 (default fp32)");
   app->add_flag("--batched", o->batched, "tensors in .safetensors inputs have a leading batch axis");
+  app->add_flag("--force", o->force, "replace an existing --out file");
   app->add_option("inputs", o->inputs, "files: images, .wav, depth/thermal .png, .npy or .safetensors tensors");
   return [o]() { return run_embed(*o); };
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli/command.h"
+#include "io/run_dir.h"
 #include "core/error.h"
 #include "index/code_index.h"
 #include "index/index_build.h"
@@ -44,7 +45,7 @@ cb::cli::Runner setup_index(CLI::App* app) {
     std::string index, out, embeddings, codebook, modality, mode = "shared", query = "quantised", only, run, data;
     std::vector<std::string> inputs, ids, texts;
     int k = 10, rerank = 0;
-    bool store_floats = false, json = false, quiet = false;
+    bool store_floats = false, json = false, quiet = false, force = false;
   };
   auto o = std::make_shared<Opts>();
   auto* build = app->add_subcommand("build", "build an index from a trained run over a dataset, or from embeddings");
@@ -56,6 +57,7 @@ cb::cli::Runner setup_index(CLI::App* app) {
   build->add_option("--run", o->run, "trained CodeBind run folder (RUN/model.safetensors): its codes and codebooks");
   build->add_option("--data", o->data, "dataset folder (with --run): every item of the run's modalities, all splits");
   build->add_flag("--quiet", o->quiet, "no progress bar");
+  build->add_flag("--force", o->force, "replace an existing --out file");
 
   auto* add = app->add_subcommand("add", "append embeddings to an index (quantised with its codebooks)");
   add->add_option("--index", o->index, "index file")->required();
@@ -63,6 +65,7 @@ cb::cli::Runner setup_index(CLI::App* app) {
   add->add_option("--modality", o->modality, "modality of every row");
   add->add_option("--out", o->out, "write here instead of replacing --index");
   add->add_flag("--quiet", o->quiet, "no progress bar");
+  add->add_flag("--force", o->force, "replace an existing --out file");
 
   auto* search = app->add_subcommand("search", "top-k search");
   search->add_option("--index", o->index, "index file")->required();
@@ -89,12 +92,17 @@ cb::cli::Runner setup_index(CLI::App* app) {
   del->add_option("--index", o->index, "index file")->required();
   del->add_option("--id", o->ids, "ids to delete")->required();
   del->add_option("--out", o->out, "write here instead of replacing --index");
+  del->add_flag("--force", o->force, "replace an existing --out file");
 
   auto* merge = app->add_subcommand("merge", "merge index files built on the same codebooks");
   merge->add_option("inputs", o->inputs, "index files")->required()->expected(2, -1);
   merge->add_option("--out", o->out, "merged index file")->required();
+  merge->add_flag("--force", o->force, "replace an existing --out file");
 
   return [=]() -> int {
+    // One policy for files we write: an existing --out is replaced only with --force.
+    const bool writes_out = build->parsed() || merge->parsed() || ((add->parsed() || del->parsed()) && !o->out.empty());
+    if (writes_out) cb::check_output_file(o->out, o->force);
     if (build->parsed()) {
       if (!o->run.empty() || !o->data.empty()) {
         CB_CHECK_INPUT(!o->run.empty() && !o->data.empty(), "index build: --run RUN and --data DIR go together");

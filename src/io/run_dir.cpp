@@ -39,6 +39,14 @@ void create_output_dir(const std::string& dir) {
                ec ? ec.message() : std::string("a file is in the way"));
 }
 
+void check_output_file(const std::string& path, bool force) {
+  std::error_code ec;
+  CB_CHECK_INPUT(!fs::is_directory(path, ec), "{}: is a directory; --out names the file to write", path);
+  CB_CHECK_INPUT(force || !fs::exists(path, ec), "{}: already exists; pass --force to replace it", path);
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty()) create_output_dir(parent.string());
+}
+
 std::vector<std::string> remove_stale_temporaries(const std::string& dir) {
   static const std::regex tmp_name(R"(.+\.tmp[0-9a-f]{8})");
   std::vector<std::string> removed;

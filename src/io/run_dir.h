@@ -37,6 +37,11 @@ class RunDir {
 // Creates `dir` (and parents) or throws InputError naming it: a file in the way, no permission.
 void create_output_dir(const std::string& dir);
 
+// The policy for one output file (`index build --out`, …): an existing file is replaced only
+// with force (--force); a directory is never replaced; the parent directory is created. Call it
+// before any work, so a refusal writes nothing. InputError naming the path otherwise.
+void check_output_file(const std::string& path, bool force);
+
 // Removes `NAME.tmpXXXXXXXX` files (write_file_atomic's temporaries) in `dir`; returns their names.
 std::vector<std::string> remove_stale_temporaries(const std::string& dir);
 
