@@ -31,6 +31,7 @@ std::string cpu_simd_features() {
   add(__builtin_cpu_supports("avx512dq"), "avx512dq");
   add(__builtin_cpu_supports("avx512vnni"), "avx512vnni");
   add(__builtin_cpu_supports("avx512bf16"), "avx512bf16");
+  add(__builtin_cpu_supports("amx-bf16"), "amx-bf16");
   return s.empty() ? "none of avx2/avx512" : s;
 }
 
