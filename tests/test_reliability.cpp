@@ -396,3 +396,27 @@ TEST(Reliability, TheCommandLineSaysWhatIsWrongAndWhere) {
 
 }  // namespace
 }  // namespace cb
+
+namespace cb {
+namespace {
+
+TEST(Reliability, AnImageBindConfigTooLargeForMemoryIsRefusedBeforeAllocating) {
+  ImageBindConfig cfg = ImageBindConfig::tiny();
+  cfg.modalities.at(Modality::Imu).embed_dim = 1 << 20;  // 12·D² per block: terabytes
+  cfg.modalities.at(Modality::Imu).num_heads = 1;
+  expect_input_error([&] { ImageBindModel m(cfg, {Modality::Imu}, 1); }, "this ImageBind config needs about");
+  expect_input_error([&] { ImageBindModel m(cfg, {Modality::Imu}); }, "imu width 1048576");
+  EXPECT_NO_THROW(ImageBindModel(ImageBindConfig::tiny(), {Modality::Imu}, 1));
+}
+
+TEST(Reliability, AnOutputFolderThatCannotBeCreatedIsAnInputError) {
+  test::TempDir d;
+  std::ofstream(d.file("f")) << "x";
+  EXPECT_EQ(test::run_codebind("data sensor-suite --size small --out " + d.file("f") + "/suite", d.file("log")), 2);
+  EXPECT_NE(test::slurp(d.file("log")).find(d.file("f") + "/suite: cannot create the output directory"),
+            std::string::npos)
+      << test::slurp(d.file("log"));
+}
+
+}  // namespace
+}  // namespace cb

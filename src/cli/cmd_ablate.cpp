@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "io/mapped_file.h"
+#include "io/run_dir.h"
 #include "train/trainer.h"
 
 namespace {
@@ -90,7 +91,7 @@ cb::cli::Runner setup(CLI::App* app) {
     namespace fs = std::filesystem;
     auto base = cb::TrainConfig::load(*config);
     cb::configure_threads(*threads > 0 ? *threads : base.threads);
-    if (!*table_only) fs::create_directories(*out);
+    if (!*table_only) cb::create_output_dir(*out);
     std::vector<std::pair<std::string, nlohmann::json>> rows;
     const std::string bm = *bridge + "/metrics.json";
     rows.emplace_back("baseline (hard alignment)",

@@ -6,6 +6,7 @@
 
 #include "data/media_local.h"
 #include "data/readers.h"
+#include "io/run_dir.h"
 
 namespace fs = std::filesystem;
 
@@ -60,7 +61,7 @@ std::vector<const Item*> one_per_class(const Manifest& m, Modality mod, int per_
 }  // namespace
 
 std::vector<std::string> render_samples(const Manifest& m, const std::string& out_dir) {
-  fs::create_directories(out_dir);
+  create_output_dir(out_dir);
   std::vector<std::string> written;
   at::NoGradGuard ng;
   auto save = [&](const Canvas& c, const std::string& name) {

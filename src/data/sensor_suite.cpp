@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "io/run_dir.h"
 #include "core/progress.h"
 #include "data/suite_gen.h"
 #include "io/mapped_file.h"
@@ -138,7 +139,7 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
       if (j.gen == g) plan.push_back({j.label, mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index))});
     gens[g]->prepare(plan);
   }
-  fs::create_directories(opt.out_dir);
+  create_output_dir(opt.out_dir);  // InputError naming the path when impossible
   for (const auto& j : jobs)
     if (!j.rel.empty()) fs::create_directories((fs::path(opt.out_dir) / j.rel).parent_path());
 

@@ -9,8 +9,9 @@
 #include <set>
 
 #include "core/error.h"
-#include "io/finite_check.h"
+#include "core/memory_budget.h"
 #include "core/shape_str.h"
+#include "io/finite_check.h"
 
 namespace cb {
 
@@ -34,10 +35,28 @@ bool ends_with(const std::string& s, const std::string& suf) {
 
 // ---- construction ---------------------------------------------------------------------------
 
+namespace {
+
+// Refuses a config whose towers cannot be held (inference: parameters and one block's
+// activations at batch 1) before anything is allocated.
+void check_fits(const ImageBindConfig& cfg, const std::vector<Modality>& which) {
+  double bytes = 0;
+  std::string dims;
+  for (Modality m : which) {
+    bytes += estimate_tower_bytes(cfg, m, 1, false);
+    dims += fmt::format("{}{} width {} × {} blocks", dims.empty() ? "" : ", ", modality_name(m), cfg.at(m).embed_dim,
+                        cfg.at(m).num_blocks);
+  }
+  check_fits_in_memory(uint64_t(std::min(bytes, 1.8e19)), "this ImageBind config", dims);
+}
+
+}  // namespace
+
 ImageBindModel::ImageBindModel(const ImageBindConfig& cfg, std::vector<Modality> which, uint64_t seed)
     : cfg_(cfg), which_(std::move(which)) {
   if (which_.empty())
     for (const auto& [m, c] : cfg_.modalities) which_.push_back(m);
+  check_fits(cfg_, which_);
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   gen_ = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x9E3779B97F4A7C15ULL);
   for (Modality m : which_) {
@@ -78,6 +97,7 @@ ImageBindModel::ImageBindModel(const ImageBindConfig& cfg, std::vector<Modality>
   if (which_.empty())
     for (const auto& [m, c] : cfg_.modalities) which_.push_back(m);
   for (Modality m : which_) cfg_.at(m);  // InputError for a tower the config lacks
+  check_fits(cfg_, which_);
   gen_ = at::make_generator<at::CPUGeneratorImpl>(0x9E3779B97F4A7C15ULL);
 }
 
