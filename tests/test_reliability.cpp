@@ -382,6 +382,9 @@ TEST(Reliability, TheCommandLineSaysWhatIsWrongAndWhere) {
             2);
   EXPECT_NE(test::slurp(err).find("already exists"), std::string::npos) << test::slurp(err);
   EXPECT_EQ(test::slurp(d.file("items.jsonl")), "precious manifest\n");
+  // An empty text query is refused before the index is even opened.
+  EXPECT_EQ(run_split("index search --index none.cbx --run none --text \"  \"", out, err), 2);
+  EXPECT_NE(test::slurp(err).find("is empty: nothing to search for"), std::string::npos) << test::slurp(err);
   // data check: the summary on stdout, the errors on stderr.
   std::filesystem::create_directories(d.file("ds"));
   std::ofstream(d.file("ds/dataset.json")) << R"({"version":1,"classes":["a","b"],"modalities":["imu","text"]})";
@@ -416,6 +419,39 @@ TEST(Reliability, AnOutputFolderThatCannotBeCreatedIsAnInputError) {
   EXPECT_NE(test::slurp(d.file("log")).find(d.file("f") + "/suite: cannot create the output directory"),
             std::string::npos)
       << test::slurp(d.file("log"));
+}
+
+}  // namespace
+}  // namespace cb
+
+namespace cb {
+namespace {
+
+TEST(Reliability, BadBridgeMetadataNamesTheFileAndKey) {
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  test::TempDir tmp;
+  const std::string bridge = tmp.file("bridge.safetensors");
+  fs::copy_file(f.bridge + "/bridge.safetensors", bridge);
+  {
+    std::map<std::string, std::string> meta;
+    std::map<std::string, at::Tensor> ts;
+    {
+      SafetensorsFile sf(bridge);
+      meta = sf.metadata();
+      for (auto& [k, t] : load_safetensors(bridge)) ts[k] = t.clone();
+    }
+    meta["imagebind_config"] = "{not json";
+    save_safetensors(bridge, NamedTensors(ts.begin(), ts.end()), meta);
+  }
+  TrainOptions o;
+  o.data_dir = f.data;
+  o.bridge = bridge;
+  o.quiet = true;
+  o.out_dir = tmp.file("run");
+  expect_input_error([&] { Trainer(test::tiny_train_config(), o); },
+                     bridge + ": metadata 'imagebind_config' is not valid JSON");
+  EXPECT_FALSE(fs::exists(o.out_dir));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/json_read.h"
 
 namespace cb {
 
@@ -207,11 +208,12 @@ struct Reader {
     return j.at(k);
   }
   bool has(const char* k) const { return j.is_object() && j.contains(k) && !j.at(k).is_null(); }
-  int64_t i64(const char* k) const {
-    const auto& v = req(k);
-    CB_CHECK_INPUT(v.is_number_integer(), "{}: field '{}' must be an integer", where, k);
-    return v.get<int64_t>();
+  // Every integer of the schema is a count, size or index: 1 … 2^24 (0 allowed for the two
+  // that may be zero), checked at full width (json_read.h).
+  static int64_t lowest(const char* k) {
+    return std::string(k) == "select_token" || std::string(k) == "num_cls_tokens" ? 0 : 1;
   }
+  int64_t i64(const char* k) const { return json_integer(req(k), where, k, lowest(k), int64_t(1) << 24); }
   double num(const char* k) const {
     const auto& v = req(k);
     CB_CHECK_INPUT(v.is_number(), "{}: field '{}' must be a number", where, k);
@@ -229,13 +231,9 @@ struct Reader {
   }
   std::vector<int64_t> ints(const char* k) const {
     const auto& v = req(k);
-    if (v.is_number_integer()) return {v.get<int64_t>()};
-    CB_CHECK_INPUT(v.is_array(), "{}: field '{}' must be a list of integers", where, k);
+    if (!v.is_array()) return {json_integer(v, where, k, 1, int64_t(1) << 24)};
     std::vector<int64_t> out;
-    for (const auto& e : v) {
-      CB_CHECK_INPUT(e.is_number_integer(), "{}: field '{}' must be a list of integers", where, k);
-      out.push_back(e.get<int64_t>());
-    }
+    for (const auto& e : v) out.push_back(json_integer(e, where, k, 1, int64_t(1) << 24));
     return out;
   }
   Reader sub(const char* k) const {
