@@ -48,20 +48,40 @@ int bench_quant_encode(const BenchArgs& a) {
   q.specific_codebook(Modality::Audio).initted = true;
   at::Tensor x = torch::randn({n, 2048});
   at::Tensor packed_c, packed_s;
+  // (n·128, 8) unit chunks of one half (offset 0: shared, 1024: specific).
+  // As Codebook::encode does it: a (n, 128, 8) view of the half, normalised into a new tensor.
+  auto half_unit_chunks = [&](int64_t offset) {
+    return l2_normalize(x.narrow(1, offset, 1024).reshape({n, 128, 8})).reshape({-1, 8}).contiguous();
+  };
+  at::Tensor unit = half_unit_chunks(0);
+  at::Tensor cbn = q.shared_codebook().normalized_weight().contiguous();
   double t_ours = median_seconds(reps, [&] {
     auto [c, s] = q.encode(x, Modality::Audio);
     packed_c = pack_codes(c, 10);
     packed_s = pack_codes(s, 8);
   });
   // The shared half alone: assignment FLOPs = N·128 chunks × 1024 codes × 8 × 2.
-  // (n·128, 8) unit chunks of one half (offset 0: shared, 1024: specific).
-  auto half_unit_chunks = [&](int64_t offset) { return l2_normalize(x.narrow(1, offset, 1024).reshape({-1, 8})).contiguous(); };
-  at::Tensor unit = half_unit_chunks(0);
-  at::Tensor cbn = q.shared_codebook().normalized_weight().contiguous();
   double t_assign = median_seconds(reps, [&] { argmax_cosine(unit, cbn); });
   double gflops = double(n) * 128 * 1024 * 8 * 2 / t_assign / 1e9;
   std::printf("codebind encode (shared+specific, assign+pack): %.3f s for %ld vectors = %.0f vectors/s (kernel %s)\n",
               t_ours, long(n), n / t_ours, assign_kernel_name());
+  {
+    // Where the full encode's time goes, stage by stage (same data, same minute).
+    at::Tensor us, ix_c, ix_s;
+    const double t_norm_c = median_seconds(reps, [&] { unit = half_unit_chunks(0); });
+    const double t_norm_s = median_seconds(reps, [&] { us = half_unit_chunks(1024); });
+    at::Tensor sbk = q.specific_codebook(Modality::Audio).normalized_weight().contiguous();
+    const double t_as_c = median_seconds(reps, [&] { ix_c = argmax_cosine(unit, cbn); });
+    const double t_as_s = median_seconds(reps, [&] { ix_s = argmax_cosine(us, sbk); });
+    const double t_pack = median_seconds(reps, [&] {
+      pack_codes(ix_c.view({n, 128}), 10);
+      pack_codes(ix_s.view({n, 128}), 8);
+    });
+    std::printf("  stages: normalise shared %.3f s, normalise specific %.3f s, assign shared %.3f s, assign specific "
+                "%.3f s (%.1f GFLOP/s), pack both %.3f s; sum %.3f s\n",
+                t_norm_c, t_norm_s, t_as_c, t_as_s, double(n) * 128 * 256 * 16 / t_as_s / 1e9, t_pack,
+                t_norm_c + t_norm_s + t_as_c + t_as_s + t_pack);
+  }
   // Every assignment kernel this CPU runs, same data and minute (the dispatcher's choice above).
   // kernel_n vectors only: the scalar kernel is ~20x slower than the SIMD ones.
   const int64_t kn = std::min<int64_t>(n, a.get_int("kernel_n", 5000));
