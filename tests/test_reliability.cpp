@@ -27,8 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Rewrites a safetensors file with `edit` applied to its tensors, keeping the metadata.
-void rewrite(const std::string& path, const std::function<void(std::map<std::string, at::Tensor>&)>& edit) {
+// Rewrites a safetensors file with `edit` applied to its tensors and `edit_meta` to its
+// metadata (the data checksum is recomputed by save_safetensors).
+void rewrite(const std::string& path, const std::function<void(std::map<std::string, at::Tensor>&)>& edit,
+             const std::function<void(std::map<std::string, std::string>&)>& edit_meta = {}) {
   std::map<std::string, std::string> meta;
   std::map<std::string, at::Tensor> ts;
   {
@@ -36,9 +38,9 @@ void rewrite(const std::string& path, const std::function<void(std::map<std::str
     meta = f.metadata();
     for (auto& [k, t] : load_safetensors(path)) ts[k] = t.clone();
   }
-  edit(ts);
-  NamedTensors named(ts.begin(), ts.end());
-  save_safetensors(path, named, meta);
+  if (edit) edit(ts);
+  if (edit_meta) edit_meta(meta);
+  save_safetensors(path, NamedTensors(ts.begin(), ts.end()), meta);
 }
 
 void expect_input_error(const std::function<void()>& f, const std::string& what) {
@@ -89,11 +91,7 @@ TEST(Reliability, ResumeRefusesACheckpointWithNaNOrAnImpossibleState) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  TrainOptions o;
-  o.data_dir = f.data;
-  o.bridge = f.bridge;
-  o.quiet = true;
-  o.out_dir = tmp.file("run");
+  TrainOptions o = test::tiny_options(f, tmp.file("run"));
   o.stop_after = 2;  // checkpoint_every 2: a checkpoint exists
   Trainer(test::tiny_train_config(), o).run();
   const std::string ck = o.out_dir + "/checkpoint.safetensors";
@@ -115,19 +113,11 @@ TEST(Reliability, ResumeRefusesACheckpointWithNaNOrAnImpossibleState) {
   EXPECT_FALSE(fs::exists(o.out_dir + "/model.safetensors")) << "a NaN model was written";
   // A state that says epoch −100.
   fs::copy_file(saved, ck, fs::copy_options::overwrite_existing);
-  {
-    std::map<std::string, std::string> meta;
-    std::map<std::string, at::Tensor> ts;
-    {
-      SafetensorsFile sf(ck);
-      meta = sf.metadata();
-      for (auto& [k, t] : load_safetensors(ck)) ts[k] = t.clone();
-    }
+  rewrite(ck, {}, [](auto& meta) {
     auto state = nlohmann::json::parse(meta.at("state"));
     state["epoch"] = -100;
     meta["state"] = state.dump();
-    save_safetensors(ck, NamedTensors(ts.begin(), ts.end()), meta);
-  }
+  });
   expect_input_error([&] { Trainer(test::tiny_train_config(), o).run(); }, "key 'epoch'");
 }
 
@@ -164,11 +154,6 @@ TEST(Reliability, EvalOfAnUnknownSplitWritesNothing) {
   EXPECT_EQ(files_before, files_after);
 }
 
-}  // namespace
-}  // namespace cb
-
-namespace cb {
-namespace {
 
 TEST(Reliability, AbsurdThreadCountsAreRefused) {
   const int before = thread_count();
@@ -181,12 +166,6 @@ TEST(Reliability, AbsurdThreadCountsAreRefused) {
   EXPECT_NE(test::slurp(d.file("log")).find("--threads 2000"), std::string::npos) << test::slurp(d.file("log"));
 }
 
-}  // namespace
-}  // namespace cb
-
-
-namespace cb {
-namespace {
 
 TEST(Reliability, ItemArraysWithNaNOrNoSamplesGiveTheDataCheckMessage) {
   at::Tensor empty = at::zeros({6, 0});
@@ -200,21 +179,12 @@ TEST(Reliability, ItemArraysWithNaNOrNoSamplesGiveTheDataCheckMessage) {
                      "holds 16 NaN/Inf");
 }
 
-}  // namespace
-}  // namespace cb
-
-namespace cb {
-namespace {
 
 TEST(Reliability, ANonFiniteLossSaysWhatIsOnDiskAndWhichItems) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  TrainOptions o;
-  o.data_dir = f.data;
-  o.bridge = f.bridge;
-  o.quiet = true;
-  o.out_dir = tmp.file("run");
+  TrainOptions o = test::tiny_options(f, tmp.file("run"));
   Trainer t(test::tiny_train_config(), o);
   {
     torch::NoGradGuard ng;
@@ -233,11 +203,6 @@ TEST(Reliability, ANonFiniteLossSaysWhatIsOnDiskAndWhichItems) {
   EXPECT_FALSE(fs::exists(o.out_dir + "/checkpoint.safetensors"));
 }
 
-}  // namespace
-}  // namespace cb
-
-namespace cb {
-namespace {
 
 TEST(Reliability, FlippedBitsInACheckpointAreFoundByItsChecksum) {
   test::TempDir tmp;
@@ -267,12 +232,6 @@ TEST(Reliability, FlippedBitsInACheckpointAreFoundByItsChecksum) {
   EXPECT_NO_THROW(f.verify_checksum());
 }
 
-}  // namespace
-}  // namespace cb
-
-
-namespace cb {
-namespace {
 
 TEST(Reliability, ConfigsThatCannotFitInMemoryAreRefusedBeforeAllocating) {
   ASSERT_GT(physical_memory_bytes(), 0u);
@@ -282,11 +241,7 @@ TEST(Reliability, ConfigsThatCannotFitInMemoryAreRefusedBeforeAllocating) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  TrainOptions o;
-  o.data_dir = f.data;
-  o.bridge = f.bridge;
-  o.quiet = true;
-  o.out_dir = tmp.file("run");
+  TrainOptions o = test::tiny_options(f, tmp.file("run"));
   TrainConfig wide = test::tiny_train_config();
   wide.decoder_width = 65536;  // 12·w² per layer: ~200 GiB of decoder
   wide.decoder_heads = 8;
@@ -303,11 +258,7 @@ TEST(Reliability, OutputDirectoriesFollowOnePolicy) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  TrainOptions o;
-  o.data_dir = f.data;
-  o.bridge = f.bridge;
-  o.quiet = true;
-  o.out_dir = tmp.file("run");
+  TrainOptions o = test::tiny_options(f, tmp.file("run"));
   o.stop_after = 1;
   Trainer(test::tiny_train_config(), o).run();
   // A second run into the same non-empty directory is refused without --resume / --force …
@@ -346,11 +297,6 @@ TEST(Reliability, OutputDirectoriesFollowOnePolicy) {
   expect_input_error([&] { Trainer(test::tiny_train_config(), fw); }, tmp.file("file") + "/run: cannot create");
 }
 
-}  // namespace
-}  // namespace cb
-
-namespace cb {
-namespace {
 
 // Runs `codebind ARGS` with stdout and stderr in separate files; returns the exit status.
 int run_split(const std::string& args, const std::string& out, const std::string& err) {
@@ -397,11 +343,6 @@ TEST(Reliability, TheCommandLineSaysWhatIsWrongAndWhere) {
   EXPECT_NE(test::slurp(out).find("check: "), std::string::npos) << test::slurp(out);
 }
 
-}  // namespace
-}  // namespace cb
-
-namespace cb {
-namespace {
 
 TEST(Reliability, AnImageBindConfigTooLargeForMemoryIsRefusedBeforeAllocating) {
   ImageBindConfig cfg = ImageBindConfig::tiny();
@@ -421,11 +362,6 @@ TEST(Reliability, AnOutputFolderThatCannotBeCreatedIsAnInputError) {
       << test::slurp(d.file("log"));
 }
 
-}  // namespace
-}  // namespace cb
-
-namespace cb {
-namespace {
 
 TEST(Reliability, BadBridgeMetadataNamesTheFileAndKey) {
   auto& f = test::tiny_fixture();
@@ -433,22 +369,9 @@ TEST(Reliability, BadBridgeMetadataNamesTheFileAndKey) {
   test::TempDir tmp;
   const std::string bridge = tmp.file("bridge.safetensors");
   fs::copy_file(f.bridge + "/bridge.safetensors", bridge);
-  {
-    std::map<std::string, std::string> meta;
-    std::map<std::string, at::Tensor> ts;
-    {
-      SafetensorsFile sf(bridge);
-      meta = sf.metadata();
-      for (auto& [k, t] : load_safetensors(bridge)) ts[k] = t.clone();
-    }
-    meta["imagebind_config"] = "{not json";
-    save_safetensors(bridge, NamedTensors(ts.begin(), ts.end()), meta);
-  }
-  TrainOptions o;
-  o.data_dir = f.data;
+  rewrite(bridge, {}, [](auto& meta) { meta["imagebind_config"] = "{not json"; });
+  TrainOptions o = test::tiny_options(f, tmp.file("run"));
   o.bridge = bridge;
-  o.quiet = true;
-  o.out_dir = tmp.file("run");
   expect_input_error([&] { Trainer(test::tiny_train_config(), o); },
                      bridge + ": metadata 'imagebind_config' is not valid JSON");
   EXPECT_FALSE(fs::exists(o.out_dir));

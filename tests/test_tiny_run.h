@@ -9,6 +9,7 @@
 #include "test_util.h"
 #include "train/pretrain.h"
 #include "train/train_config.h"
+#include "train/trainer.h"
 
 namespace cb::test {
 
@@ -36,6 +37,16 @@ inline TinyFixture& tiny_fixture() {
     return x;
   }();
   return f;
+}
+
+// Options for a quiet training run on the fixture's data and bridge into `out`.
+inline TrainOptions tiny_options(const TinyFixture& f, const std::string& out) {
+  TrainOptions o;
+  o.data_dir = f.data;
+  o.bridge = f.bridge;
+  o.quiet = true;
+  o.out_dir = out;
+  return o;
 }
 
 inline TrainConfig tiny_train_config() {

@@ -29,12 +29,8 @@ TEST(TrainRun, FiniteLossesAndResumeIsBitIdentical) {
   auto& f = tiny_fixture();
   ASSERT_TRUE(f.ok) << "could not generate the small sensor-suite";
   test::TempDir tmp;
-  TrainOptions o;
-  o.data_dir = f.data;
-  o.bridge = f.bridge;
-  o.quiet = true;
   // Uninterrupted run.
-  o.out_dir = tmp.file("a");
+  TrainOptions o = test::tiny_options(f, tmp.file("a"));
   Trainer(tiny(), o).run();
   // Killed after 5 steps (mid-epoch 1; last checkpoint at step 4, so step 5 is redone), resumed.
   o.out_dir = tmp.file("b");
