@@ -5,6 +5,10 @@
 
 #include "codebind/codebind_quantiser.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <set>
+
 using namespace cb;
 
 static TrainConfig tiny_cfg() {
@@ -64,4 +68,60 @@ TEST(TrainQuantiser, StateRestoresExactly) {
   EXPECT_TRUE(oa.shared_indices.equal(ob.shared_indices));
   EXPECT_TRUE(oa.z.equal(ob.z));
   EXPECT_TRUE(a.shared_codebook().equal(b.shared_codebook()));
+}
+
+// Every key of a train config's "quantiser" object reaches the quantiser: changing it alone
+// changes what one observes after two training calls (codebook shapes and states, the
+// commitment, the indices, or the config the quantiser was built with). kmeans_iters and
+// reseed were once parsed and saved but never reached the codebooks.
+TEST(TrainQuantiser, EveryQuantiserJsonKeyChangesBehaviour) {
+  nlohmann::json base = tiny_cfg().to_json();
+  base["quantiser"]["shared_codebook_size"] = 32;
+  base["quantiser"]["specific_codebook_size"] = 32;
+  // What two training calls on fixed inputs leave behind, as one list of tensors.
+  auto observe = [](const nlohmann::json& j) {
+    const TrainConfig cfg = TrainConfig::from_json(j, "cfg.json");
+    CodeBindQuantiser q(cfg, 7);
+    at::Generator g = at::detail::createCPUGenerator(11);
+    std::vector<at::Tensor> seen;
+    for (int call = 0; call < 2; ++call) {
+      at::Tensor x = at::randn({4, 6, 32}, g);
+      MvqOutput o = q.forward(x, Modality::Imu, true, 6);
+      for (const at::Tensor& t : {o.commit, o.z, o.shared_indices})  // undefined without VQ: skipped
+        if (t.defined()) seen.push_back(t.detach().to(at::kDouble).flatten());
+    }
+    for (const auto& [name, t] : q.named_state())
+      if (t.defined()) seen.push_back(t.to(at::kDouble).flatten());
+    const QuantiserConfig& qc = q.mvq().config();
+    seen.push_back(at::tensor({double(qc.separate_codebooks), double(qc.per_rank_codebooks), double(qc.reseed),
+                               double(qc.kmeans_iters)}));
+    return seen;
+  };
+  auto same = [](const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!a[i].sizes().equals(b[i].sizes()) || !a[i].to(at::kDouble).equal(b[i].to(at::kDouble))) return false;
+    return true;
+  };
+  const auto ref = observe(base);
+  ASSERT_TRUE(same(ref, observe(base))) << "two identical configs must behave identically";
+  const std::vector<std::pair<std::string, nlohmann::json>> changes = {
+      {"shared_codebook_size", 64}, {"specific_codebook_size", 64}, {"codevector_dim", 4},
+      {"use_vq", false},            {"standard_vq", true},          {"separate_codebooks", true},
+      {"per_rank_codebooks", true}, {"decay", 0.5},                 {"eps", 0.1},
+      {"beta", 1.0},                {"kmeans_iters", 0},            {"reseed", false}};
+  std::set<std::string> covered;
+  for (const auto& [key, value] : changes) {
+    nlohmann::json j = base;
+    j["quantiser"][key] = value;
+    try {
+      EXPECT_FALSE(same(ref, observe(j))) << "quantiser." << key << " = " << value.dump() << " changed nothing";
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "quantiser." << key << " = " << value.dump() << ": " << e.what();
+    }
+    covered.insert(key);
+  }
+  // The list above covers every key the config writes.
+  for (auto it = base["quantiser"].begin(); it != base["quantiser"].end(); ++it)
+    EXPECT_TRUE(covered.count(it.key())) << "quantiser." << it.key() << " has no behaviour check";
 }

@@ -19,6 +19,8 @@ QuantiserConfig to_quantiser_config(const TrainConfig& cfg, uint64_t seed) {
     if (m != Modality::Text) q.specific_modalities.push_back(m);
   q.separate_codebooks = s.separate_codebooks;
   q.per_rank_codebooks = s.per_rank_codebooks;
+  q.reseed = s.reseed;
+  q.kmeans_iters = s.kmeans_iters;
   q.decay = s.decay;
   q.eps = s.eps;
   q.beta = s.beta;

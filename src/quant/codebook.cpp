@@ -118,6 +118,8 @@ void Codebook::kmeans_init(const at::Tensor& samples_local) {
     at::Tensor nm = l2_normalize(sums / bins.masked_fill(zero, 1).unsqueeze(1).to(at::kFloat));
     means = at::where(zero.unsqueeze(1), means, nm);
   }
+  // kmeans_iters 0: the sampled rows are the codebook; their counts come from one assignment.
+  if (!bins.defined()) bins = at::bincount(argmax_cosine(samples, means), {}, K);
   weight = means.contiguous();
   cluster_size = bins.to(at::kFloat);
   embed_avg = means * cluster_size.unsqueeze(1);

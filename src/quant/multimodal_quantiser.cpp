@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_read.h"
 #include "quant/normalize.h"
 
 namespace cb {
@@ -19,6 +20,7 @@ CodebookConfig make_cb(const QuantiserConfig& q, int64_t K, int64_t c, uint64_t 
   cc.eps = q.eps;
   cc.beta = q.beta;
   cc.reseed = q.reseed;
+  cc.kmeans_iters = q.kmeans_iters;
   cc.seed = q.seed * 1000003ull + salt;
   return cc;
 }
@@ -32,7 +34,7 @@ nlohmann::json QuantiserConfig::to_json() const {
           {"shared_chunk_dim", shared_chunk_dim}, {"specific_chunk_dim", specific_chunk_dim},
           {"shared_width", shared_width},       {"specific_width", specific_width},
           {"specific_modalities", mods},        {"separate_codebooks", separate_codebooks},
-          {"per_rank_codebooks", per_rank_codebooks}, {"reseed", reseed},
+          {"per_rank_codebooks", per_rank_codebooks}, {"reseed", reseed}, {"kmeans_iters", kmeans_iters},
           {"decay", decay},                     {"eps", eps},
           {"beta", beta},                       {"seed", seed}};
 }
@@ -42,7 +44,7 @@ QuantiserConfig QuantiserConfig::from_json(const nlohmann::json& j, const std::s
   QuantiserConfig q;
   static const std::set<std::string> known = {
       "shared_codes", "specific_codes", "shared_chunk_dim", "specific_chunk_dim", "shared_width",
-      "specific_width", "specific_modalities", "separate_codebooks", "per_rank_codebooks", "reseed",
+      "specific_width", "specific_modalities", "separate_codebooks", "per_rank_codebooks", "reseed", "kmeans_iters",
       "decay", "eps", "beta", "seed"};
   for (auto it = j.begin(); it != j.end(); ++it)
     CB_CHECK_INPUT(known.count(it.key()), "{}: unknown quantiser key '{}'", where, it.key());
@@ -56,6 +58,7 @@ QuantiserConfig QuantiserConfig::from_json(const nlohmann::json& j, const std::s
     q.separate_codebooks = j.value("separate_codebooks", q.separate_codebooks);
     q.per_rank_codebooks = j.value("per_rank_codebooks", q.per_rank_codebooks);
     q.reseed = j.value("reseed", q.reseed);
+    if (j.contains("kmeans_iters")) q.kmeans_iters = int(json_integer(j.at("kmeans_iters"), where, "kmeans_iters", 0, 10000));
     q.decay = j.value("decay", q.decay);
     q.eps = j.value("eps", q.eps);
     q.beta = j.value("beta", q.beta);

@@ -29,6 +29,7 @@ struct QuantiserConfig {
   bool separate_codebooks = false;  // ablation: per-modality shared codebooks (text keeps the shared one)
   bool per_rank_codebooks = false;  // reproduce the reference: no cross-rank synchronisation
   bool reseed = true;               // dead-code re-seeding ('random' anchor)
+  int kmeans_iters = 10;            // k-means iterations of the first-batch initialisation
   double decay = 0.99, eps = 1e-5, beta = 0.25;
   uint64_t seed = 0;
 

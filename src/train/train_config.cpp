@@ -128,7 +128,8 @@ json TrainConfig::to_json() const {
             {"decay", quantiser.decay},
             {"eps", quantiser.eps},
             {"beta", quantiser.beta},
-            {"kmeans_iters", quantiser.kmeans_iters}};
+            {"kmeans_iters", quantiser.kmeans_iters},
+            {"reseed", quantiser.reseed}};
   return json{{"name", name},
               {"modality_pair", modalities_json(modality_pair)},
               {"train_mode", train_mode_name(train_mode)},
@@ -231,6 +232,7 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
     q.get("eps", s.eps);
     q.get("beta", s.beta);
     q.integer("kmeans_iters", s.kmeans_iters, 0, 10000);
+    q.get("reseed", s.reseed);
     q.reject_unknown();
   }
   r.reject_unknown();

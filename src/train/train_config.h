@@ -30,7 +30,8 @@ struct QuantiserSettings {
   bool separate_codebooks = false;   // per-modality codebooks instead of the shared one
   bool per_rank_codebooks = false;   // mimic the reference's unsynchronised DDP codebooks
   double decay = 0.99, eps = 1e-5, beta = 0.25;
-  int kmeans_iters = 10;
+  int kmeans_iters = 10;             // k-means iterations initialising each codebook on its first batch
+  bool reseed = true;                // dead-code re-seeding from the batch's chunks (reference anchor 'random')
 };
 
 struct TrainConfig {
