@@ -13,6 +13,7 @@
 #include "quant/assign.h"
 #include "quant/code_pack.h"
 #include "quant/multimodal_quantiser.h"
+#include "quant/normalize.h"
 #include "test_util.h"
 
 namespace cb {
@@ -296,4 +297,26 @@ TEST(QuantDist, CodebooksMatchSingleProcess) {
 }
 
 }  // namespace
+}  // namespace cb
+
+namespace cb {
+
+// encode() normalises and assigns in blocks: the result must equal normalising everything
+// first and assigning once (the same per-row arithmetic), across block boundaries.
+TEST(Codebook, BlockedEncodeEqualsWholeNormaliseThenAssign) {
+  torch::manual_seed(9);
+  CodebookConfig cc;
+  cc.num_codes = 256;
+  cc.code_dim = 8;
+  Codebook book(cc);
+  book.initted = true;
+  at::Tensor chunks = torch::randn({70000, 3, 8});  // 210000 rows: several blocks, a partial last one
+  chunks[5].zero_();
+  at::Tensor whole = l2_normalize(chunks).reshape({-1, 8}).contiguous();
+  EXPECT_TRUE(l2_normalize(chunks.narrow(0, 1000, 500)).equal(whole.view({70000, 3, 8}).narrow(0, 1000, 500)))
+      << "normalising a block must give the same bits as normalising the whole";
+  at::Tensor want = argmax_cosine(whole, book.normalized_weight().contiguous()).view({70000, 3});
+  EXPECT_TRUE(book.encode(chunks).equal(want));
+}
+
 }  // namespace cb

@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
@@ -68,6 +69,10 @@ std::pair<at::Tensor, at::Tensor> cluster_sums(const at::Tensor& unit_rows, cons
 
 }  // namespace
 
+namespace {
+constexpr int64_t kEncodeBlockRows = 1 << 16;  // chunks normalised and assigned per block in encode()
+}  // namespace
+
 Codebook::Codebook(CodebookConfig cfg) : cfg_(cfg), gen_(at::detail::createCPUGenerator(cfg.seed)) {
   CB_CHECK_INPUT(cfg_.num_codes > 0 && cfg_.code_dim > 0, "codebook: K={} c={} must be positive", cfg_.num_codes,
                  cfg_.code_dim);
@@ -88,10 +93,26 @@ at::Tensor Codebook::encode(const at::Tensor& chunks) const {
   torch::NoGradGuard ng;
   CB_CHECK_INPUT(chunks.size(-1) == cfg_.code_dim, "codebook encode: chunk dim {} != code dim {}", chunks.size(-1),
                  cfg_.code_dim);
-  at::Tensor rows = l2_normalize(chunks.detach().to(at::kFloat)).reshape({-1, cfg_.code_dim});
   auto sizes = chunks.sizes().vec();
   sizes.pop_back();
-  return assign(rows).view(sizes);
+  // Normalise and assign kEncodeBlock rows of chunks at a time: the normalised block is still
+  // in cache when the kernel reads it, and no full-size temporary (400 MB for 100k 2048-d
+  // vectors) is allocated and faulted in. Each row's arithmetic is unchanged.
+  // Blocks run along the leading dimension, so a strided view (one half of wider vectors) is
+  // read in place, never copied whole.
+  const at::Tensor x = chunks.detach().to(at::kFloat);
+  // (I, r, c): I leading items of r chunks each (r = 1 for a 2-D input); a view when possible.
+  const at::Tensor items = x.dim() == 1 ? x.view({1, 1, -1}) : x.dim() == 2 ? x.unsqueeze(1) : x.flatten(0, x.dim() - 3);
+  const at::Tensor w = normalized_weight().contiguous();
+  const int64_t I = items.size(0), rows_per = items.size(1);
+  at::Tensor out = at::empty({I, rows_per}, at::kLong);
+  const int64_t block = std::max<int64_t>(1, kEncodeBlockRows / rows_per);
+  for (int64_t b = 0; b < I; b += block) {
+    const int64_t len = std::min(block, I - b);
+    at::Tensor unit = l2_normalize(items.narrow(0, b, len)).reshape({-1, cfg_.code_dim});
+    out.narrow(0, b, len).copy_(argmax_cosine(unit.contiguous(), w).view({len, rows_per}));
+  }
+  return out.view(sizes);
 }
 
 at::Tensor Codebook::decode(const at::Tensor& indices) const {
