@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "data/manifest.h"
+#include "data/sensor_suite.h"
 #include "encoders/imagebind_config.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
@@ -34,6 +35,7 @@ struct Format {
   std::string name;
   json base;
   std::function<void(const json&)> parse;
+  bool cheap = true;  // parsing a valid document is quick (the generator's is not: it generates)
 };
 
 const char* kDataset = R"({"version":1,"classes":["a","b","c"],"modalities":["text"]})";
@@ -54,6 +56,20 @@ std::vector<Format> formats() {
        [](const json& j) { TrainState::from_json(j); }},
       {"imagebind", ImageBindConfig::tiny().to_json(),
        [](const json& j) { ImageBindConfig::from_json(j, "cfg.json"); }},
+      // The sensor-suite generator's config (data sensor-suite --config): a bad value must stop
+      // it before anything is generated or written.
+      {"suite", load_json("sensor-suite.json"),
+       [](const json& j) {
+         test::TempDir d;
+         std::ofstream(d.file("suite.json")) << j.dump();
+         data::SuiteOptions o;
+         o.config_path = d.file("suite.json");
+         o.out_dir = d.file("out");
+         o.size = "small";
+         o.progress = false;
+         data::generate_sensor_suite(o);
+       },
+       false},
   };
 }
 
@@ -120,13 +136,28 @@ const std::vector<Key> kKeys = {
     {"imagebind", "modalities.vision.embed_dim", 1, 1 << 24},
     {"imagebind", "modalities.text.vocab_size", 1, 1 << 24},
     {"imagebind", "modalities.text.context_length", 1, 1 << 24},
+    {"suite", "sizes.small.vision[0]", 10, 10000000},
+    {"suite", "sizes.small.imu[2]", 10, 10000000},
+    {"suite", "vision.size", 8, 1024},
+    {"suite", "vision.max_fonts", 1, 10000},
+    {"suite", "depth.size", 8, 1024},
+    {"suite", "depth.max_fonts", 1, 10000},
+    {"suite", "audio.sample_rate", 8000, 192000},
+    {"suite", "imu.rate_hz", 1, 10000},
+    {"suite", "imu.length", 16, 1000000},
 };
 
-// The document with `key` (dotted path, optional [] suffix) set to v.
+// The document with `key` (dotted path; a [] suffix: an array of v; [i]: element i) set to v.
 json with_value(json doc, const std::string& key, const json& v) {
   std::string k = key;
   const bool array = k.size() > 2 && k.compare(k.size() - 2, 2, "[]") == 0;
   if (array) k.resize(k.size() - 2);
+  int element = -1;
+  if (!array && !k.empty() && k.back() == ']') {
+    const size_t open = k.rfind('[');
+    element = std::stoi(k.substr(open + 1));
+    k.resize(open);
+  }
   json* node = &doc;
   for (size_t dot; (dot = k.find('.')) != std::string::npos; k = k.substr(dot + 1)) {
     json& child = (*node)[k.substr(0, dot)];
@@ -134,7 +165,10 @@ json with_value(json doc, const std::string& key, const json& v) {
     node = &child;
   }
   if (k == "labels") node->erase("label");
-  (*node)[k] = array ? json::array({v}) : v;
+  if (element >= 0)
+    (*node)[k][element] = v;
+  else
+    (*node)[k] = array ? json::array({v}) : v;
   return doc;
 }
 
@@ -157,7 +191,7 @@ std::vector<json> outside(const Key& k) {
 TEST(ConfigRanges, EveryIntegerKeyRejectsValuesOutsideItsRangeNamingTheKey) {
   int checked = 0;
   for (const Format& f : formats()) {
-    ASSERT_NO_THROW(f.parse(f.base)) << f.name << ": the valid base document must parse";
+    if (f.cheap) ASSERT_NO_THROW(f.parse(f.base)) << f.name << ": the valid base document must parse";
     for (const Key& k : kKeys) {
       if (k.format != f.name) continue;
       std::string name = k.key.substr(0, k.key.find('['));
@@ -180,6 +214,7 @@ TEST(ConfigRanges, EveryIntegerKeyRejectsValuesOutsideItsRangeNamingTheKey) {
       }
       // The value at each end of the range is not refused for being out of range.
       for (int64_t edge : {k.lo, k.hi}) {
+        if (!f.cheap) break;
         try {
           f.parse(with_value(f.base, k.key, edge));
         } catch (const InputError& e) {

@@ -290,6 +290,10 @@ TEST(Reliability, OutputDirectoriesFollowOnePolicy) {
   fx.out_dir = other.str();
   expect_input_error([&] { Trainer(test::tiny_train_config(), fx); }, "--force replaces only a previous codebind run");
   EXPECT_TRUE(fs::exists(other.file("thesis.tex")));
+  // pretrain follows the same policy: a non-empty --out is refused before any training.
+  PretrainConfig pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
+  expect_input_error([&] { run_pretrain(pc, f.data, other.str(), true); }, "the output directory is not empty");
+  EXPECT_TRUE(fs::exists(other.file("thesis.tex")));
   // An output path with a file in the way is an input error naming it.
   std::ofstream(tmp.file("file")) << "x";
   TrainOptions fw = o;

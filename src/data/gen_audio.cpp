@@ -98,7 +98,7 @@ class AudioGenerator : public ModalityGenerator {
 #ifndef CODEBIND_HAVE_ESPEAK
     fail_input("sensor-suite audio needs libespeak-ng (not found at build time); remove 'audio' from the config");
 #endif
-    rate_ = cfg.value("sample_rate", 16000);
+    rate_ = static_cast<int>(cfg_int(cfg, "audio", "sample_rate", 16000, 8000, 192000));
     duration_ = cfg.value("duration", 2.0);
     accents_ = cfg_strings(cfg, "accents");
     voices_ = cfg_strings(cfg, "voices");

@@ -18,9 +18,9 @@ namespace {
 class DepthGenerator : public ModalityGenerator {
  public:
   DepthGenerator(const nlohmann::json& cfg, const nlohmann::json& vision_cfg) {
-    size_ = cfg.value("size", 64);
+    size_ = static_cast<int>(cfg_int(cfg, "depth", "size", 64, 8, 1024));
     fonts_ = discover_fonts(cfg_strings(vision_cfg, "font_dirs"), cfg_strings(vision_cfg, "font_include"),
-                            cfg_strings(vision_cfg, "font_exclude"), cfg.value("max_fonts", 60));
+                            cfg_strings(vision_cfg, "font_exclude"), static_cast<int>(cfg_int(cfg, "depth", "max_fonts", 60, 1, 10000)));
     distance_ = cfg.at("distance");
     tilt_ = cfg.at("tilt");
     relief_ = cfg.at("relief");

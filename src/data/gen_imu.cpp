@@ -27,8 +27,8 @@ struct Vec2 {
 class ImuGenerator : public ModalityGenerator {
  public:
   explicit ImuGenerator(const nlohmann::json& cfg) {
-    rate_ = cfg.value("rate_hz", 200);
-    length_ = cfg.value("length", 512);
+    rate_ = static_cast<int>(cfg_int(cfg, "imu", "rate_hz", 200, 1, 10000));
+    length_ = static_cast<int>(cfg_int(cfg, "imu", "length", 512, 16, 1000000));
     glyph_height_ = cfg.value("glyph_height_m", 0.04);
     speed_ = cfg.at("speed");
     noise_ = cfg.at("noise");

@@ -32,9 +32,9 @@ void hsl_to_rgb(double h, double s, double l, double rgb[3]) {
 class VisionGenerator : public ModalityGenerator {
  public:
   explicit VisionGenerator(const nlohmann::json& cfg) {
-    size_ = cfg.value("size", 64);
+    size_ = static_cast<int>(cfg_int(cfg, "vision", "size", 64, 8, 1024));
     fonts_ = discover_fonts(cfg_strings(cfg, "font_dirs"), cfg_strings(cfg, "font_include"),
-                            cfg_strings(cfg, "font_exclude"), cfg.value("max_fonts", 300));
+                            cfg_strings(cfg, "font_exclude"), static_cast<int>(cfg_int(cfg, "vision", "max_fonts", 300, 1, 10000)));
     hue_names_ = cfg_strings(cfg, "hue_bins");
     CB_CHECK_INPUT(!hue_names_.empty(), "sensor-suite config: vision.hue_bins is empty");
     for (const auto& l : cfg.at("lightness")) lightness_.push_back(l.get<double>());

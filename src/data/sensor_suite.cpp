@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/json_read.h"
 #include "io/run_dir.h"
 #include "core/progress.h"
 #include "data/suite_gen.h"
@@ -29,6 +30,11 @@ double cfg_hi(const nlohmann::json& r) {
   cfg_lo(r);
   return r[1].get<double>();
 }
+int64_t cfg_int(const nlohmann::json& cfg, const char* section, const char* key, int64_t def, int64_t lo, int64_t hi) {
+  if (!cfg.contains(key)) return def;
+  return json_integer(cfg.at(key), "sensor-suite config", std::string(section) + "." + key, lo, hi);
+}
+
 std::vector<std::string> cfg_strings(const nlohmann::json& cfg, const char* key) {
   if (!cfg.contains(key)) return {};
   CB_CHECK_INPUT(cfg[key].is_array(), "sensor-suite config: '{}' must be an array of strings", key);
@@ -114,12 +120,14 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
     const auto& n3 = sizes.at(m);
     CB_CHECK_INPUT(n3.is_array() && n3.size() == 3, "sensor-suite config: sizes.{}.{} must be [train, val, test]",
                    opt.size, m);
-    int64_t total = 0;
-    for (int s = 0; s < 3; ++s) total += n3[s].get<int64_t>();
+    int64_t n3v[3], total = 0;
+    for (int s = 0; s < 3; ++s) {  // at least one item per class; at most 10 M per split
+      n3v[s] = json_integer(n3[s], "sensor-suite config", fmt::format("sizes.{}.{}[{}]", opt.size, m, s), 10, 10000000);
+      total += n3v[s];
+    }
     int64_t idx = 0;
     for (int s = 0; s < 3; ++s) {
-      const int64_t n = n3[s].get<int64_t>();
-      CB_CHECK_INPUT(n >= 10, "sensor-suite config: sizes.{}.{}[{}] must be >= 10 (one per class)", opt.size, m, s);
+      const int64_t n = n3v[s];
       for (int64_t i = 0; i < n; ++i, ++idx) {
         Job j;
         j.gen = g;

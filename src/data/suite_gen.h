@@ -49,6 +49,9 @@ std::unique_ptr<ModalityGenerator> make_depth_generator(const nlohmann::json& cf
 double cfg_lo(const nlohmann::json& range);  // [lo, hi] → lo
 double cfg_hi(const nlohmann::json& range);
 std::vector<std::string> cfg_strings(const nlohmann::json& cfg, const char* key);
+// cfg[key] (default `def` when absent) as an integer in [lo, hi], checked at full width;
+// InputError "sensor-suite config: key 'SECTION.KEY': …" otherwise.
+int64_t cfg_int(const nlohmann::json& cfg, const char* section, const char* key, int64_t def, int64_t lo, int64_t hi);
 double round_to(double v, int digits);  // attrs keep a few decimals so JSON is stable
 
 }  // namespace cb::data
