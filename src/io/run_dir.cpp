@@ -28,6 +28,13 @@ bool is_run_file(const std::string& name) {
   return false;
 }
 
+// Anything a run writes besides those: plots, embeddings, per-split metrics, temporaries, folders.
+bool written_by_a_run(const fs::directory_entry& e) {
+  const std::string name = e.path().filename().string(), ext = e.path().extension().string();
+  return is_run_file(name) || e.is_directory() || name.find(".tmp") != std::string::npos || ext == ".png" ||
+         ext == ".safetensors" || ext == ".json";
+}
+
 }  // namespace
 
 void create_output_dir(const std::string& dir) {
@@ -84,9 +91,7 @@ void RunDir::check_and_clear(RunDirMode mode) {
     const std::string name = e.path().filename().string();
     if (name == kLockName) continue;
     present.push_back(name);
-    if (!is_run_file(name) && !e.is_directory() && name.find(".tmp") == std::string::npos &&
-        e.path().extension() != ".png" && e.path().extension() != ".safetensors" && e.path().extension() != ".json")
-      foreign.push_back(name);
+    if (!written_by_a_run(e)) foreign.push_back(name);
   }
   if (mode == RunDirMode::Fresh && !present.empty())
     fail_input("{}: the output directory is not empty ({} entries, e.g. {}); pass --resume to continue a run there or "

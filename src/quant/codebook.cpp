@@ -67,10 +67,8 @@ std::pair<at::Tensor, at::Tensor> cluster_sums(const at::Tensor& unit_rows, cons
   return {counts, sums};
 }
 
-}  // namespace
-
-namespace {
 constexpr int64_t kEncodeBlockRows = 1 << 16;  // chunks normalised and assigned per block in encode()
+
 }  // namespace
 
 Codebook::Codebook(CodebookConfig cfg) : cfg_(cfg), gen_(at::detail::createCPUGenerator(cfg.seed)) {
@@ -95,7 +93,7 @@ at::Tensor Codebook::encode(const at::Tensor& chunks) const {
                  cfg_.code_dim);
   auto sizes = chunks.sizes().vec();
   sizes.pop_back();
-  // Normalise and assign kEncodeBlock rows of chunks at a time: the normalised block is still
+  // Normalise and assign kEncodeBlockRows chunks of chunks at a time: the normalised block is still
   // in cache when the kernel reads it, and no full-size temporary (400 MB for 100k 2048-d
   // vectors) is allocated and faulted in. Each row's arithmetic is unchanged.
   // Blocks run along the leading dimension, so a strided view (one half of wider vectors) is
