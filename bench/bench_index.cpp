@@ -28,7 +28,7 @@
 #include "core/threads.h"
 #include "index/code_index.h"
 #include "quant/code_pack.h"
-#include "index/index_run.h"
+#include "app/index_run.h"
 #include "index/search.h"
 
 #ifdef CODEBIND_HAVE_FAISS

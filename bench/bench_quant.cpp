@@ -1,4 +1,4 @@
-// bench_quant.cpp — quantiser benchmarks (issue 6):
+// bench_quant.cpp — quantiser benchmarks (docs/bench/quant.md):
 //   quant_encode: assign + pack N vectors of 2048-d with the default codebooks, against FAISS
 //                 ProductQuantizer encoding of both halves with the same codebooks (one PQ per
 //                 half: 128 × 1024 shared, 128 × 256 specific; codes verified equal),

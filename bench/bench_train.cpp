@@ -20,7 +20,7 @@ int bench_train_step(const cb::bench::BenchArgs& a) {
   }
   cb::configure_threads(static_cast<int>(a.get_int("threads", 0)));
   auto cfg = cb::TrainConfig::load(a.get("config", std::string("configs/codebind_tiny_test.json")));
-  cfg.batch_size = static_cast<int>(a.get_int("batch", 32));
+  cfg.optim.batch_size = static_cast<int>(a.get_int("batch", 32));
   const int reps = static_cast<int>(a.get_int("reps", 5));
   auto time_it = [&](const cb::TrainConfig& c, const std::string& tag) {
     cb::TrainOptions o;
@@ -36,11 +36,11 @@ int bench_train_step(const cb::bench::BenchArgs& a) {
   };
   const double full = time_it(cfg, "full");
   auto novq = cfg;
-  novq.quantiser.use_vq = false;
+  novq.model.quantiser.use_vq = false;
   const double base = time_it(novq, "novq");
   fmt::print("train_step batch {}: full {:.2f} steps/s ({:.1f} ms), without codebook {:.2f} steps/s ({:.1f} ms), "
              "ratio full/without = {:.2f}x time\n",
-             cfg.batch_size, 1 / full, 1e3 * full, 1 / base, 1e3 * base, full / base);
+             cfg.optim.batch_size, 1 / full, 1e3 * full, 1 / base, 1e3 * base, full / base);
   return 0;
 }
 

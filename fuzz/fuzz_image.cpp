@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "core/error.h"
-#include "io/image_parse.h"
+#include "media/image_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

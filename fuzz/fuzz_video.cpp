@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "core/error.h"
-#include "io/video_parse.h"
+#include "media/video_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes src/preprocess/html_entities.inc: the HTML5 named character references and the
 numeric-reference replacement tables that Python's html.unescape uses (data only), for the
-CLIP text cleaning step (spec imagebind.md §4.4). Run: python3 scripts/gen_html_entities.py"""
+CLIP text cleaning step (docs/imagebind.md §2.3). Run: python3 scripts/gen_html_entities.py"""
 import html, html.entities, sys
 
 def cstr(s):

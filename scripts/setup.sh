@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh — idempotent machine set-up for codebind on Debian 12 (run as root or with sudo).
 # Installs every Debian package the build, tests, demo and benchmarks need, and selects the
-# OpenMP variant of OpenBLAS for libblas.so.3 / liblapack.so.3 (spec/stack.md §4: the reference
+# OpenMP variant of OpenBLAS for libblas.so.3 / liblapack.so.3 (the reference
 # libblas3 is 33x slower and the pthread OpenBLAS fights libtorch's OpenMP pool).
 set -euo pipefail
 

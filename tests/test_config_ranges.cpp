@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "data/manifest.h"
-#include "data/sensor_suite.h"
+#include "suite/sensor_suite.h"
 #include "encoders/imagebind_config.h"
 #include "test_util.h"
 #include "train/checkpoint.h"

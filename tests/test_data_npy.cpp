@@ -5,8 +5,8 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
-#include "data/gimp_pattern.h"
-#include "data/hershey.h"
+#include "suite/gimp_pattern.h"
+#include "suite/hershey.h"
 #include "io/npy.h"
 #include "test_util.h"
 

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "data/manifest.h"
 #include "data/readers.h"
-#include "data/sensor_suite.h"
+#include "suite/sensor_suite.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

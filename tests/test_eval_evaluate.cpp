@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "eval/embedding_set.h"
 #include "eval/evaluate.h"
-#include "eval/report.h"
+#include "report/report.h"
 #include "eval/zero_shot.h"
 #include "test_util.h"
 
@@ -203,8 +203,8 @@ TEST(EvalReport, MetricsJsonReportAndJsonl) {
 }  // namespace
 }  // namespace cb::eval
 
-#include "eval/raster.h"
-#include "eval/report_plots.h"
+#include "report/raster.h"
+#include "report/report_plots.h"
 
 namespace cb::eval {
 namespace {

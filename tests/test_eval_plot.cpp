@@ -7,10 +7,10 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "eval/font5x7.h"
-#include "eval/plot.h"
+#include "report/font5x7.h"
+#include "report/plot.h"
 #include "eval/projection.h"
-#include "eval/raster.h"
+#include "report/raster.h"
 #include "test_util.h"
 
 namespace cb::eval {

@@ -1,9 +1,9 @@
 // test_imagebind.cpp — ImageBind encoders: fixture parity, config schema, weight-loading
-// errors, Huge shape listing (spec §5.2), LoRA zero-init and finite-difference gradients.
+// errors, Huge shape listing (docs/imagebind.md §6.1), LoRA zero-init and finite-difference gradients.
 #include <fstream>
 
 #include "core/error.h"
-#include "core/parity.h"
+#include "app/parity_groups.h"
 #include "encoders/imagebind_model.h"
 #include "test_util.h"
 
@@ -87,7 +87,7 @@ TEST(ImageBindConfig, BadJsonNamesTheField) {
   EXPECT_THROW(ImageBindConfig::from_json(h, "cfg.json"), cb::InputError);
 }
 
-// Spec §5.2 totals: tensors and elements per tower, including buffers.
+// docs/imagebind.md §6.1 totals: tensors and elements per tower, including buffers.
 TEST(ImageBindConfig, HugeShapeListMatchesSpec) {
   ImageBindConfig cfg = ImageBindConfig::huge();
   struct Row {

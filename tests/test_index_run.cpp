@@ -34,7 +34,7 @@ const RunIndex& run_index() {
     x.index = f.root + "/index_run.cbx";
     if (!fs::exists(x.run + "/model.safetensors")) {
       TrainConfig c = test::tiny_train_config();
-      c.epochs = 1;
+      c.optim.epochs = 1;
       TrainOptions o{f.data, x.run, f.bridge, false, true, -1};
       o.force = true;  // a run interrupted before its model was written is replaced
       Trainer(c, o).run();

@@ -2,7 +2,7 @@
 // requires every check to pass (tokenizer, images, audio).
 #include <ATen/ATen.h>
 
-#include "core/parity.h"
+#include "app/parity_groups.h"
 #include "test_util.h"
 
 TEST(PreprocessParity, AllChecksPass) {

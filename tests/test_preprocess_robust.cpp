@@ -8,8 +8,8 @@
 #include <jpeglib.h>
 
 #include "core/error.h"
-#include "io/image_io.h"
-#include "io/wav.h"
+#include "media/image_io.h"
+#include "media/wav.h"
 #include "preprocess/audio.h"
 #include "preprocess/tokenizer.h"
 #include "test_util.h"

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "io/image_io.h"
+#include "media/image_io.h"
 #include "preprocess/audio.h"
 #include "preprocess/depth_imu.h"
 #include "preprocess/image_transform.h"

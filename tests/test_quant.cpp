@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "core/parity.h"
+#include "app/parity_groups.h"
 #include "quant/assign.h"
 #include "quant/code_pack.h"
 #include "quant/multimodal_quantiser.h"
@@ -194,10 +194,9 @@ TEST(MultimodalQuantiser, ShapesSaveLoadAndEncodeDecode) {
 
 TEST(MultimodalQuantiser, AblationConfigs) {
   QuantiserConfig sv;  // standard VQ: one codevector per half
-  sv.shared_chunk_dim = 1024;
-  sv.specific_chunk_dim = 1024;
-  sv.shared_codes = 64;
-  sv.specific_codes = 16;
+  sv.standard_vq = true;
+  sv.shared_codebook_size = 64;
+  sv.specific_codebook_size = 16;
   sv.specific_modalities = {Modality::Depth};
   MultimodalQuantiser q(sv);
   QuantiserOutput o = q.forward(torch::randn({4, 3, 2048}), Modality::Depth, true, 3);
@@ -213,7 +212,8 @@ TEST(MultimodalQuantiser, AblationConfigs) {
   MultimodalQuantiser q3(sep);
   EXPECT_NE(&q3.shared_codebook(Modality::Depth), &q3.shared_codebook(Modality::Text));
   EXPECT_THROW(QuantiserConfig::from_json({{"bogus", 1}}, "cfg.json"), InputError);
-  EXPECT_THROW(QuantiserConfig::from_json({{"shared_width", 1001}}, "cfg.json"), InputError);
+  EXPECT_THROW(QuantiserConfig::from_json({{"shared_width", 1001}}, "cfg.json"), InputError);  // layout: not JSON
+  EXPECT_THROW(QuantiserConfig::from_json({{"kmeans_iters", -1}}, "cfg.json"), InputError);
   QuantiserConfig back = QuantiserConfig::from_json(sep.to_json(), "x");
   EXPECT_EQ(back.to_json(), sep.to_json());
 }
@@ -222,8 +222,8 @@ TEST(MultimodalQuantiser, AblationConfigs) {
 // The worker runs only when spawned by DistributedCodebooksMatchSingleProcess.
 QuantiserConfig dist_config(bool per_rank) {
   QuantiserConfig qc;
-  qc.shared_codes = 64;
-  qc.specific_codes = 32;
+  qc.shared_codebook_size = 64;
+  qc.specific_codebook_size = 32;
   qc.specific_modalities = {Modality::Audio};
   qc.per_rank_codebooks = per_rank;
   qc.seed = 7;

@@ -1,6 +1,6 @@
 // test_quant_eager.cpp — the eager reference quantiser (the benchmarks' baseline) reproduces
 // the golden quantiser fixtures: three training steps' indices exactly, commitment losses and
-// every codebook state within the fixture tolerances (README §5). Without this the benchmark
+// every codebook state within the fixture tolerances (docs/model.md §9). Without this the benchmark
 // ratio would compare two different computations.
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@ eager::CodebookState state(const SafetensorsFile& f, const std::string& p) {
           f.get(p + "embed_prob").clone()};
 }
 
-// Relative error with the fixtures' floor of 1e-3 (README §5), as the parity report computes it.
+// Relative error with the fixtures' floor of 1e-3 (docs/model.md §9), as the parity report computes it.
 double max_rel(const at::Tensor& got, const at::Tensor& want) {
   return ((got.to(at::kDouble) - want.to(at::kDouble)).abs() / want.to(at::kDouble).abs().clamp_min(1e-3))
       .max()

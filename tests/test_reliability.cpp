@@ -243,8 +243,8 @@ TEST(Reliability, ConfigsThatCannotFitInMemoryAreRefusedBeforeAllocating) {
   test::TempDir tmp;
   TrainOptions o = test::tiny_options(f, tmp.file("run"));
   TrainConfig wide = test::tiny_train_config();
-  wide.decoder_width = 65536;  // 12·w² per layer: ~200 GiB of decoder
-  wide.decoder_heads = 8;
+  wide.model.decoder_width = 65536;  // 12·w² per layer: ~200 GiB of decoder
+  wide.model.decoder_heads = 8;
   expect_input_error([&] { Trainer(wide, o); }, "training with this config needs about");
   EXPECT_FALSE(fs::exists(o.out_dir)) << "a refused run must not create its directory";
   PretrainConfig pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "codebind/decoder.h"
-#include "codebind/specific_head.h"
+#include "model/decoder.h"
+#include "model/specific_head.h"
 #include "core/error.h"
 #include "train/loss_balancer.h"
 #include "train/pretrain.h"
@@ -17,16 +17,16 @@ using json = nlohmann::json;
 
 TEST(TrainConfig, RoundTripAndDefaults) {
   TrainConfig c;
-  c.lr = 1e-3;
-  c.code_matching = CodeMatchingMode::Reference;
-  c.quantiser.standard_vq = true;
-  c.uniformity_on_raw = true;
+  c.optim.lr = 1e-3;
+  c.optim.code_matching = CodeMatchingMode::Reference;
+  c.model.quantiser.standard_vq = true;
+  c.optim.uniformity_on_raw = true;
   auto c2 = TrainConfig::from_json(c.to_json(), "x.json");
   EXPECT_EQ(c2.to_json(), c.to_json());
-  EXPECT_TRUE(c2.uniformity_on_raw);
-  EXPECT_FALSE(TrainConfig().uniformity_on_raw);  // the reference's choice by default
-  EXPECT_EQ(c2.targets(), std::vector<Modality>{Modality::Imu});
-  EXPECT_EQ(c2.non_text(), (std::vector<Modality>{Modality::Imu, Modality::Vision}));
+  EXPECT_TRUE(c2.optim.uniformity_on_raw);
+  EXPECT_FALSE(TrainConfig().optim.uniformity_on_raw);  // the reference's choice by default
+  EXPECT_EQ(c2.model.targets(), std::vector<Modality>{Modality::Imu});
+  EXPECT_EQ(c2.model.non_text(), (std::vector<Modality>{Modality::Imu, Modality::Vision}));
 }
 
 static std::string error_of(const json& j) {
@@ -138,7 +138,7 @@ TEST(Decoder, OutputShapes) {
     auto out = dec->forward(z, trunk, pe);
     EXPECT_EQ(out.sizes().vec(), c.expect);
     EXPECT_EQ(reconstruction_target(torch::randn({2, c.g.out_channels, 64, 64}), c.g).sizes().vec(), c.expect);
-    // Gradient reaches both the quantised tokens and the trunk features (spec §9).
+    // Gradient reaches both the quantised tokens and the trunk features (docs/model.md §4.1).
     auto zz = z.clone().requires_grad_(true), tt = trunk.clone().requires_grad_(true);
     dec->forward(zz, tt, pe).pow(2).mean().backward();
     EXPECT_GT(zz.grad().abs().sum().item<double>(), 0);
@@ -189,7 +189,7 @@ TEST(ShippedConfigs, LoadAndFitTheirBridge) {
     SCOPED_TRACE("suffix '" + suffix + "'");
     auto pc = cb::PretrainConfig::load(dir + "pretrain_sensor_suite" + suffix + ".json");
     auto tc = cb::TrainConfig::load(dir + "codebind_sensor_suite" + suffix + ".json");
-    EXPECT_EQ(tc.shared_dim, pc.bridge.out_dim);
-    for (int b : tc.lora_blocks) EXPECT_LT(b, pc.bridge.blocks);
+    EXPECT_EQ(tc.model.shared_dim, pc.bridge.out_dim);
+    for (int b : tc.model.lora_blocks) EXPECT_LT(b, pc.bridge.blocks);
   }
 }

@@ -1,9 +1,11 @@
-// test_train_quantiser.cpp — the CodeBind model's quantiser view (codebind_quantiser.h):
-// shapes and straight-through gradients, the no-VQ ablation, and that its checkpoint state
-// (codebooks, k-means flags, generators) restores a run exactly.
+// test_train_quantiser.cpp — the quantiser as a model config builds it
+// (ModelConfig::quantiser_config): shapes and straight-through gradients, the no-VQ ablation,
+// that its checkpoint state (codebooks, k-means flags, generators) restores a run exactly, and
+// that every key of the JSON "quantiser" object reaches it.
 #include <gtest/gtest.h>
 
-#include "codebind/codebind_quantiser.h"
+#include "quant/multimodal_quantiser.h"
+#include "train/train_config.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -11,19 +13,24 @@
 
 using namespace cb;
 
+// The quantiser a training config's model builds, seeded like CodeBindModel does.
+static MultimodalQuantiser make_quantiser(const TrainConfig& c, uint64_t seed) {
+  return MultimodalQuantiser(c.model.quantiser_config(seed));
+}
+
 static TrainConfig tiny_cfg() {
   TrainConfig c;
-  c.modality_pair = {Modality::Imu, Modality::Vision, Modality::Text};
-  c.shared_dim = 16;
-  c.specific_dim = 16;
-  c.quantiser.shared_codebook_size = 16;
-  c.quantiser.specific_codebook_size = 16;
-  c.quantiser.codevector_dim = 8;
+  c.model.modality_pair = {Modality::Imu, Modality::Vision, Modality::Text};
+  c.model.shared_dim = 16;
+  c.model.specific_dim = 16;
+  c.model.quantiser.shared_codebook_size = 16;
+  c.model.quantiser.specific_codebook_size = 16;
+  c.model.quantiser.codevector_dim = 8;
   return c;
 }
 
 TEST(TrainQuantiser, ShapesAndSte) {
-  CodeBindQuantiser q(tiny_cfg(), 1);
+  MultimodalQuantiser q = make_quantiser(tiny_cfg(), 1);
   auto x = torch::randn({3, 5, 32}).requires_grad_(true);
   auto o = q.forward(x, Modality::Vision, true, 5);
   EXPECT_EQ(o.z_c.sizes().vec(), (std::vector<int64_t>{3, 5, 16}));
@@ -39,8 +46,8 @@ TEST(TrainQuantiser, ShapesAndSte) {
 
 TEST(TrainQuantiser, NoVqAblationIsIdentityOnNormalisedHalves) {
   TrainConfig c = tiny_cfg();
-  c.quantiser.use_vq = false;
-  CodeBindQuantiser q(c, 1);
+  c.model.quantiser.use_vq = false;
+  MultimodalQuantiser q = make_quantiser(c, 1);
   auto x = torch::randn({2, 3, 32});
   auto o = q.forward(x, Modality::Imu, true, 3);
   auto want = torch::nn::functional::normalize(x.narrow(-1, 0, 16), torch::nn::functional::NormalizeFuncOptions().dim(-1));
@@ -49,14 +56,14 @@ TEST(TrainQuantiser, NoVqAblationIsIdentityOnNormalisedHalves) {
 }
 
 TEST(TrainQuantiser, StateRestoresExactly) {
-  CodeBindQuantiser a(tiny_cfg(), 3);
+  MultimodalQuantiser a = make_quantiser(tiny_cfg(), 3);
   a.forward(torch::randn({4, 2, 32}), Modality::Imu, true, 2);  // k-means + one EMA step
   // Snapshot, continue a; restore the snapshot into b and continue identically.
   NamedTensors snap;
   for (auto& [n, t] : a.named_state()) snap.emplace_back(n, t.clone());
   auto next = torch::randn({4, 2, 32});
   auto oa = a.forward(next, Modality::Imu, true, 2);
-  CodeBindQuantiser b(tiny_cfg(), 99);
+  MultimodalQuantiser b = make_quantiser(tiny_cfg(), 99);
   auto live = b.named_state();
   ASSERT_EQ(live.size(), snap.size());
   for (size_t i = 0; i < live.size(); ++i) {
@@ -67,7 +74,7 @@ TEST(TrainQuantiser, StateRestoresExactly) {
   auto ob = b.forward(next, Modality::Imu, true, 2);
   EXPECT_TRUE(oa.shared_indices.equal(ob.shared_indices));
   EXPECT_TRUE(oa.z.equal(ob.z));
-  EXPECT_TRUE(a.shared_codebook().equal(b.shared_codebook()));
+  EXPECT_TRUE(a.shared_codebook().weight.equal(b.shared_codebook().weight));
 }
 
 // Every key of a train config's "quantiser" object reaches the quantiser: changing it alone
@@ -81,18 +88,18 @@ TEST(TrainQuantiser, EveryQuantiserJsonKeyChangesBehaviour) {
   // What two training calls on fixed inputs leave behind, as one list of tensors.
   auto observe = [](const nlohmann::json& j) {
     const TrainConfig cfg = TrainConfig::from_json(j, "cfg.json");
-    CodeBindQuantiser q(cfg, 7);
+    MultimodalQuantiser q = make_quantiser(cfg, 7);
     at::Generator g = at::detail::createCPUGenerator(11);
     std::vector<at::Tensor> seen;
     for (int call = 0; call < 2; ++call) {
       at::Tensor x = at::randn({4, 6, 32}, g);
-      MvqOutput o = q.forward(x, Modality::Imu, true, 6);
+      QuantiserOutput o = q.forward(x, Modality::Imu, true, 6);
       for (const at::Tensor& t : {o.commit, o.z, o.shared_indices})  // undefined without VQ: skipped
         if (t.defined()) seen.push_back(t.detach().to(at::kDouble).flatten());
     }
     for (const auto& [name, t] : q.named_state())
       if (t.defined()) seen.push_back(t.to(at::kDouble).flatten());
-    const QuantiserConfig& qc = q.mvq().config();
+    const QuantiserConfig& qc = q.config();
     seen.push_back(at::tensor({double(qc.separate_codebooks), double(qc.per_rank_codebooks), double(qc.reseed),
                                double(qc.kmeans_iters)}));
     return seen;

@@ -8,7 +8,7 @@
 
 #include "test_tiny_run.h"
 #include "core/error.h"
-#include "eval/supervised_ceiling.h"
+#include "app/supervised_ceiling.h"
 #include "train/trainer.h"
 
 using namespace cb;
@@ -62,8 +62,8 @@ TEST(TrainRun, FreezeBridgeHeadsLeavesThemUnchanged) {
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
   TrainConfig c = tiny();
-  c.freeze_bridge_heads = true;
-  c.epochs = 1;
+  c.optim.freeze_bridge_heads = true;
+  c.optim.epochs = 1;
   TrainOptions o{f.data, tmp.file("r"), f.bridge, false, true, -1};
   Trainer(c, o).run();
   auto before = load_safetensors(f.bridge + "/bridge.safetensors");

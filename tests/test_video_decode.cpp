@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "encoders/imagebind_model.h"
 #include "io/safetensors.h"
-#include "io/video_parse.h"
+#include "media/video_parse.h"
 #include "preprocess/video.h"
 #include "test_util.h"
 

@@ -2,7 +2,7 @@
 // the class labels and reports the test accuracy at its best val step (eval/supervised_ceiling.h).
 #include "cli/command.h"
 #include "core/threads.h"
-#include "eval/supervised_ceiling.h"
+#include "app/supervised_ceiling.h"
 #include "io/mapped_file.h"
 #include "train/trainer.h"
 

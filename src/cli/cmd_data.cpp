@@ -5,7 +5,7 @@
 #include "core/threads.h"
 #include "data/manifest.h"
 #include "data/samples.h"
-#include "data/sensor_suite.h"
+#include "suite/sensor_suite.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // zero-shot, retrieval, probes and codebook diagnostics → RUN/metrics.json, RUN/report.md,
 // PNG plots (see codebind/run_eval.h).
 #include "cli/command.h"
-#include "codebind/run_eval.h"
+#include "app/run_eval.h"
 #include "core/threads.h"
 #include "eval/evaluate.h"
 

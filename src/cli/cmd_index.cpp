@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "index/code_index.h"
 #include "index/index_build.h"
-#include "index/index_run.h"
+#include "app/index_run.h"
 #include "index/search.h"
 
 namespace {

@@ -4,7 +4,7 @@
 
 #include "cli/command.h"
 #include "core/error.h"
-#include "core/parity.h"
+#include "app/parity_groups.h"
 
 namespace {
 

@@ -20,7 +20,7 @@ cb::cli::Runner setup(CLI::App* app) {
   app->add_flag("--quiet", o->quiet, "no progress bar");
   return [=]() {
     auto cfg = cb::TrainConfig::load(*config);
-    cb::configure_threads(*threads > 0 ? *threads : cfg.threads);
+    cb::configure_threads(*threads > 0 ? *threads : cfg.run.threads);
     cb::Trainer t(cfg, *o);
     auto path = t.run();
     fmt::print("model written: {}\n", path);

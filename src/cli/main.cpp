@@ -1,5 +1,5 @@
 // main.cpp — the `codebind` executable: global options, then one registered sub-command.
-// Exit codes: 0 success, 1 internal error, 2 bad input (DESIGN.md §4).
+// Exit codes: 0 success, 1 internal error, 2 bad input (docs/reliability.md).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>

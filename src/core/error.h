@@ -1,6 +1,6 @@
 // error.h — codebind's error types and checking macros (torch-free; used by the parsers).
 //
-// Convention (DESIGN.md §4): bad input → InputError (exit code 2) with one line naming the
+// Convention (docs/reliability.md): bad input → InputError (exit code 2) with one line naming the
 // file / item / tensor key, what was expected and what was found; a broken invariant of our
 // own → InternalError (exit code 1).
 #pragma once

@@ -1,4 +1,7 @@
-// json_read.h — reading numbers out of JSON without silent wrap-around. nlohmann::json's
+// json_read.h — the one way codebind reads JSON configs, manifests and metadata.
+//
+// JsonReader reads the keys of one JSON object into typed fields, names the file and the key
+// on every error, and rejects keys nobody asked for. Integers never wrap: nlohmann::json's
 // get<int>() truncates a 64-bit (or unsigned) value to 32 bits, so a label of 2^32 + 1 reads
 // as 1; every integer read from a config, manifest or metadata goes through json_integer(),
 // which checks the value at full width against the range the field allows and names the file
@@ -8,7 +11,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <string>
+#include <vector>
+
+#include "core/modality.h"
 
 namespace cb {
 
@@ -31,5 +38,51 @@ constexpr int64_t range_hi() {
              ? std::numeric_limits<int64_t>::max()
              : int64_t(std::numeric_limits<T>::max());
 }
+
+// Parses a JSON file; InputError "PATH: cannot open …" / "PATH: malformed JSON: …".
+nlohmann::json load_json_file(const std::string& path);
+// Parses JSON text held in metadata; InputError "WHERE: malformed JSON: …".
+nlohmann::json parse_json_text(const std::string& text, const std::string& where);
+
+// Typed reader of one JSON object. Optional reads leave `out` unchanged when the key is absent;
+// every read marks the key as known, and reject_unknown() fails on any other key.
+// Error messages: "WHERE: key 'PREFIXKEY': …" (PREFIX names the enclosing object, "quantiser.").
+class JsonReader {
+ public:
+  // InputError unless `j` is an object.
+  JsonReader(const nlohmann::json& j, std::string where, std::string prefix = "");
+
+  bool has(const char* key) const;
+  // Booleans, floating-point numbers and strings (integers go through integer()).
+  void get(const char* key, bool& out);
+  void get(const char* key, double& out);
+  void get(const char* key, std::string& out);
+  // A finite number > lo (or >= lo when `inclusive`).
+  void positive(const char* key, double& out);
+  // An integer in [lo, hi], checked at full width.
+  template <typename T>
+  void integer(const char* key, T& out, int64_t lo, int64_t hi) {
+    seen_.insert(key);
+    if (auto it = j_.find(key); it != j_.end()) out = static_cast<T>(json_integer(*it, where_, prefix_ + key, lo, hi));
+  }
+  void integers(const char* key, std::vector<int>& out, int64_t lo, int64_t hi);
+  void seed(const char* key, uint64_t& out);
+  void modalities(const char* key, std::vector<Modality>& out);
+  // One of `choices` (e.g. lora|headtune|fulltune).
+  void choice(const char* key, std::string& out, const std::vector<std::string>& choices);
+  // The object under `key` (marked known), or nullptr when absent; InputError if not an object.
+  const nlohmann::json* object(const char* key);
+  // Marks `key` known without reading it (read elsewhere).
+  void skip(const char* key) { seen_.insert(key); }
+  void reject_unknown() const;
+
+  const std::string& where() const { return where_; }
+  std::string key_name(const char* key) const { return prefix_ + key; }
+
+ private:
+  const nlohmann::json& j_;
+  std::string where_, prefix_;
+  std::set<std::string> seen_;
+};
 
 }  // namespace cb

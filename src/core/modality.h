@@ -1,5 +1,5 @@
 // modality.h — the modality enum shared by configs, manifests, checkpoints and the CLI
-// (DESIGN.md §4). String names are the canonical spelling everywhere.
+// (docs/cli/data.md, "Manifest format"). String names are the canonical spelling everywhere.
 #pragma once
 #include <array>
 #include <string>

@@ -2,35 +2,13 @@
 #include "core/parity.h"
 
 #include <filesystem>
-#include <map>
 
 #include "core/error.h"
 
 namespace cb {
 namespace {
-struct Entry {
-  int order;
-  ParityRunner runner;
-};
-std::map<std::string, Entry>& registry() {
-  static std::map<std::string, Entry> r;
-  return r;
-}
 bool same_shape(const at::Tensor& a, const at::Tensor& b) { return a.sizes() == b.sizes(); }
 }  // namespace
-
-ParityGroupRegistrar::ParityGroupRegistrar(const std::string& group, int order, ParityRunner runner) {
-  registry()[group] = Entry{order, std::move(runner)};
-}
-
-std::vector<std::string> parity_groups() {
-  std::vector<std::pair<int, std::string>> v;
-  for (const auto& [k, e] : registry()) v.push_back({e.order, k});
-  std::sort(v.begin(), v.end());
-  std::vector<std::string> out;
-  for (auto& p : v) out.push_back(p.second);
-  return out;
-}
 
 void ParityReport::add(ParityCheck c) {
   c.group = group_;
@@ -84,14 +62,12 @@ void ParityReport::scalar_rel(const std::string& name, double got, double want, 
   add(c);
 }
 
-ParityReport run_parity_group(const std::string& group, const std::string& fixtures_dir) {
+ParityReport run_parity_runner(const std::string& group, const ParityRunner& runner, const std::string& fixtures_dir) {
   ParityReport report(group);
-  auto it = registry().find(group);
-  if (it == registry().end()) fail_input("unknown parity group '{}'", group);
   std::string dir = (std::filesystem::path(fixtures_dir) / group).string();
   if (!std::filesystem::is_directory(dir)) return report;
   try {
-    it->second.runner(dir, report);
+    runner(dir, report);
   } catch (const std::exception& e) {
     report.add(ParityCheck{group, "(runner)", INFINITY, 0, "error", false, e.what()});
   }

@@ -1,8 +1,8 @@
 // parity.h — golden-fixture checks shared by `codebind parity DIR` and the test suite.
 //
-// A fixture directory is laid out like ../shared/fixtures: one sub-folder per group
-// (codebind/, imagebind/, preprocess/). Each group registers a runner with
-// CB_REGISTER_PARITY_GROUP; the runner records one ParityCheck per compared tensor/value.
+// A fixture directory has one sub-folder per group (codebind/, imagebind/, preprocess/).
+// Each group has a runner in the layer it checks; the runner records one ParityCheck per
+// compared tensor/value.
 #pragma once
 #include <ATen/ATen.h>
 
@@ -45,18 +45,9 @@ class ParityReport {
 
 using ParityRunner = std::function<void(const std::string& group_dir, ParityReport& report)>;
 
-struct ParityGroupRegistrar {
-  ParityGroupRegistrar(const std::string& group, int order, ParityRunner runner);
-};
-
-#define CB_REGISTER_PARITY_GROUP(group, order, fn) \
-  static ::cb::ParityGroupRegistrar cb_parity_registrar_##fn(group, order, fn)
-
-// Names of the registered groups, in order.
-std::vector<std::string> parity_groups();
-
-// Runs one group on `fixtures_dir/group`; a missing folder yields zero checks. Exceptions
-// inside the runner become one failed check naming the error.
-ParityReport run_parity_group(const std::string& group, const std::string& fixtures_dir);
+// Runs `runner` on `fixtures_dir/group`; a missing folder yields zero checks. Exceptions
+// inside the runner become one failed check naming the error. The table of groups lives in
+// the application layer (app/parity_groups.h), which is the only layer that sees them all.
+ParityReport run_parity_runner(const std::string& group, const ParityRunner& runner, const std::string& fixtures_dir);
 
 }  // namespace cb

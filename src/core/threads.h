@@ -1,5 +1,5 @@
 // threads.h — one place that decides how many threads libtorch (and our own loops) use.
-// libtorch defaults to 1 thread on these machines (spec/stack.md §4), so every entry point
+// libtorch defaults to 1 thread on these machines, so every entry point
 // calls configure_threads() with --threads; 0 means CODEBIND_THREADS or all cores.
 #pragma once
 #include <cstdint>

@@ -1,4 +1,4 @@
-// manifest.h — the dataset manifest (DESIGN.md §4): `DIR/dataset.json` + `DIR/items.jsonl`,
+// manifest.h — the dataset manifest (docs/cli/data.md): `DIR/dataset.json` + `DIR/items.jsonl`,
 // the one input format of every trainer and evaluator.
 //
 //   dataset.json : {"version":1, "name":…, "classes":[…], "modalities":[…], "templates":[…]?}

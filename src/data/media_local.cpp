@@ -3,8 +3,8 @@
 #include "data/media_local.h"
 
 #include "core/error.h"
-#include "io/image_parse.h"
-#include "io/wav.h"
+#include "media/image_parse.h"
+#include "media/wav.h"
 
 namespace cb::data {
 

@@ -1,4 +1,4 @@
-// readers.h — the file readers of the manifest (DESIGN.md §4), shared by `data check` and
+// readers.h — the file readers of the manifest (docs/cli/data.md), shared by `data check` and
 // the trainer's ItemDecoders so both see the same bytes the same way.
 //
 // read_item_tensor returns the raw decoded content, validated for its modality:

@@ -1,6 +1,6 @@
 // imagebind_config.cpp — the Huge preset, the JSON schema reader/writer and the state-dict
-// shape listing of an ImageBind-architecture model (spec imagebind.md §0, §5.2; fixtures
-// README §4).
+// shape listing of an ImageBind-architecture model
+// (docs/imagebind.md §1.2, §6.1, §6.3).
 #include "encoders/imagebind_config.h"
 
 #include <cmath>

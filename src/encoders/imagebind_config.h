@@ -1,8 +1,8 @@
 // imagebind_config.h — structural hyper-parameters of an ImageBind-architecture model
-// (spec imagebind.md §0–§3, §5). One ModalityConfig per tower; the Huge preset is built in,
+// (docs/imagebind.md §1–§6). One ModalityConfig per tower; the Huge preset is built in,
 // any other size (the fixtures' small models, the sensor-suite's tiny ones) comes from a JSON
 // file with the schema of fixtures/imagebind/config.json ("imagebind-small-config/1",
-// fixtures README §4). Everything that differs between sizes — widths, heads, patch kernels
+// docs/imagebind.md §6.3). Everything that differs between sizes — widths, heads, patch kernels
 // and strides, image size, token grids, eps values, state-dict key names — is a field here,
 // never a constant in the model code.
 #pragma once
@@ -111,13 +111,13 @@ struct ImageBindConfig {
   int64_t out_dim = 1024;  // every head's output size
   std::map<Modality, ModalityConfig> modalities;
 
-  // imagebind_huge(): the six pretrained towers (spec §0 table, §5.2 key list).
+  // imagebind_huge(): the six pretrained towers (docs/imagebind.md §1.2 table, §6.1 key list).
   static ImageBindConfig huge();
   // A tiny, structurally identical model for tests and quick experiments: width 16, 2 blocks,
   // 2 heads, out 16; vision 32×32 with (2,8,8) patches; text vocab 49408, context 77; audio
   // 1×128×204 (kernel 16, stride 10); depth/thermal 1×32×32 with 8×8 patches; IMU 6×200.
   static ImageBindConfig tiny();
-  // Parses the "imagebind-small-config/1" schema (fixtures README §4); `where` names the file
+  // Parses the "imagebind-small-config/1" schema (docs/imagebind.md §6.3); `where` names the file
   // in errors. Unknown modality names are rejected; missing required fields name the field.
   static ImageBindConfig from_json(const nlohmann::json& j, const std::string& where);
   static ImageBindConfig from_file(const std::string& path);
@@ -135,7 +135,7 @@ struct ImageBindConfig {
   bool has(Modality m) const { return modalities.count(m) > 0; }
 };
 
-// Every state-dict tensor of one modality, in reference state_dict order (spec §5.2). Shape
+// Every state-dict tensor of one modality, in reference state_dict order (docs/imagebind.md §6.1). Shape
 // listing only; nothing is allocated.
 std::vector<ParamSpec> param_specs(const ImageBindConfig& cfg, Modality m);
 

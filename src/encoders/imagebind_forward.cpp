@@ -1,4 +1,4 @@
-// imagebind_forward.cpp — the forward stages of ImageBindModel (spec imagebind.md §1–§3, §6):
+// imagebind_forward.cpp — the forward stages of ImageBindModel (docs/imagebind.md §3–§5, §7):
 // stems (Conv3d with 2-frame padding, Conv2d/Conv1d + LN, token embedding, IMU unfold-linear
 // + LN), cls + positional embedding (bicubic interpolation for other vision sizes), pre-norm
 // blocks with packed-QKV attention, add_bias_kv and the causal mask, heads, postprocessors
@@ -118,7 +118,7 @@ at::Tensor ImageBindModel::pos_embed_for(Modality m, int64_t num_patches) const 
   const ModalityConfig& c = cfg_.at(m);
   at::Tensor pos = pos_embed(m);  // (1, L, D)
   if (num_patches == c.num_patches) return pos;
-  // Only the vision preprocessor interpolates (spec §3): a (1, g, g) layout, square target.
+  // Only the vision preprocessor interpolates (docs/imagebind.md §3.3): a (1, g, g) layout, square target.
   const bool square_2d = c.stem_kind == StemKind::Conv3d && c.patch_grid.size() == 3 && c.patch_grid[0] == 1 &&
                          c.patch_grid[1] == c.patch_grid[2];
   CB_CHECK_INPUT(square_2d, "{} input gives {} patches but the positional embedding has {} (only vision "

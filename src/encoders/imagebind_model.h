@@ -1,5 +1,5 @@
 // imagebind_model.h — the ImageBind architecture as a plain struct of named tensors plus a
-// config (DESIGN.md §2, ggml style). Parameter names are exactly the reference checkpoint's
+// config (docs/imagebind.md §1.1, ggml style). Parameter names are exactly the reference checkpoint's
 // state-dict names, so loading is a name lookup. Only the towers of the requested modalities
 // exist; the others are never read (lazy mmap: audio users do not pay for the vision tower).
 //
@@ -104,7 +104,7 @@ class ImageBindModel {
 
   // Positional embedding (1, L, D) as stored.
   at::Tensor pos_embed(Modality m) const;
-  // Positional embedding for a vision patch count other than the stored one (spec §3).
+  // Positional embedding for a vision patch count other than the stored one (docs/imagebind.md §3.3).
   at::Tensor pos_embed_for(Modality m, int64_t num_patches) const;
 
   // ---- parameters ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // lora.cpp — creation, application, saving and loading of LoRA adapters (lora.h,
-// spec codebind.md §6).
+// docs/model.md §6.3).
 #include "encoders/lora.h"
 
 #include <ATen/CPUGeneratorImpl.h>

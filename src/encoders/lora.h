@@ -1,4 +1,4 @@
-// lora.h — LoRA adapters on the transformer blocks of one ImageBind trunk (spec codebind.md §6).
+// lora.h — LoRA adapters on the transformer blocks of one ImageBind trunk (docs/model.md §6.3).
 //
 // For a frozen weight W (out×in) of a chosen block, the adapted layer computes the exact form
 //   y = W x + b + U (A x)
@@ -21,7 +21,7 @@
 
 namespace cb {
 
-// Which matrices of a block get adapters (codebind.md §6 "lora_module_mode").
+// Which matrices of a block get adapters (docs/model.md §6.3; the reference's "lora_module_mode").
 enum class LoraMode {
   All,      // in_proj, out_proj, fc1, fc2 (every released config)
   Attn,     // in_proj, out_proj

@@ -1,5 +1,5 @@
-// parity_imagebind.cpp — the `imagebind` fixture group of `codebind parity` (fixtures README
-// §3.1–3.3, §5). Builds the model from DIR/config.json, loads DIR/weights.safetensors, and runs
+// parity_imagebind.cpp — the `imagebind` fixture group of `codebind parity`
+// (docs/imagebind.md §8). Builds the model from DIR/config.json, loads DIR/weights.safetensors, and runs
 // every case of DIR/manifest.json → cases.<case> on DIR/inputs.safetensors, comparing every
 // listed stage with DIR/outputs.safetensors:
 //   hidden states (patches … trunk): max |Δ| ≤ 1e-5 · max(1, max |ref|)
@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "encoders/parity_imagebind.h"
 #include "core/error.h"
 #include "core/parity.h"
 #include "encoders/imagebind_model.h"
@@ -119,6 +120,8 @@ void run_case(ImageBindModel& model, const std::string& case_name, const nlohman
   }
 }
 
+}  // namespace
+
 void run_imagebind_group(const std::string& dir, ParityReport& r) {
   const ImageBindConfig cfg = ImageBindConfig::from_file((fs::path(dir) / "config.json").string());
   const nlohmann::json manifest = read_json((fs::path(dir) / "manifest.json").string());
@@ -173,8 +176,6 @@ void run_imagebind_group(const std::string& dir, ParityReport& r) {
   }
 }
 
-}  // namespace
 
-CB_REGISTER_PARITY_GROUP("imagebind", 20, run_imagebind_group);
 
 }  // namespace cb

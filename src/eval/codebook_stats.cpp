@@ -7,7 +7,7 @@
 #include <set>
 
 #include "core/error.h"
-#include "eval/shape_str.h"
+#include "core/shape_str.h"
 
 namespace cb::eval {
 
@@ -35,7 +35,6 @@ CodebookUsage codebook_usage(const at::Tensor& indices, int64_t K) {
 
 double shared_code_overlap(const at::Tensor& idx_a, const at::Tensor& labels_a, const at::Tensor& idx_b,
                            const at::Tensor& labels_b, int64_t K) {
-  using detail::shape_str;
   CB_CHECK_INPUT(idx_a.dim() == 2 && idx_b.dim() == 2 && idx_a.size(1) == idx_b.size(1),
                  "code overlap: indices {} and {} must be (N, m) with the same m", shape_str(idx_a),
                  shape_str(idx_b));

@@ -2,12 +2,11 @@
 #include "eval/embedding_set.h"
 
 #include "core/error.h"
-#include "eval/shape_str.h"
+#include "core/shape_str.h"
 #include "io/safetensors.h"
 
 namespace cb::eval {
 
-using detail::shape_str;
 using nlohmann::json;
 
 namespace {

@@ -1,4 +1,4 @@
-// evaluate.h — the whole evaluation of issue 3 on saved embeddings: zero-shot top-1/top-5 per
+// evaluate.h — the whole evaluation on saved embeddings: zero-shot top-1/top-5 per
 // modality, cross-modal retrieval (Recall@1/5/10 and mAP, by class and by pairing) for every
 // ordered modality pair, private-detail probes for every manifest attribute on the specific /
 // shared / concat embeddings, same-attribute retrieval, and codebook diagnostics.

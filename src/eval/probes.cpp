@@ -12,11 +12,10 @@
 #include <limits>
 
 #include "core/error.h"
-#include "eval/shape_str.h"
+#include "core/shape_str.h"
 
 namespace cb::eval {
 
-using detail::shape_str;
 
 namespace {
 

@@ -4,13 +4,13 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "core/error.h"
-#include "eval/shape_str.h"
+#include "core/shape_str.h"
 
 namespace cb::eval {
 
 at::Tensor pca_2d(const at::Tensor& x, uint64_t seed) {
   CB_CHECK_INPUT(x.defined() && x.dim() == 2 && x.size(0) >= 1 && x.size(1) >= 1,
-                 "pca: expected (N, D) embeddings, got {}", detail::shape_str(x));
+                 "pca: expected (N, D) embeddings, got {}", shape_str(x));
   at::NoGradGuard no_grad;
   at::Tensor xc = x.to(at::kCPU).to(at::kDouble);
   xc = xc - xc.mean(0, true);                                   // (N, D)

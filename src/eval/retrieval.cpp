@@ -9,11 +9,10 @@
 
 #include "core/error.h"
 #include "eval/ranking.h"
-#include "eval/shape_str.h"
+#include "core/shape_str.h"
 
 namespace cb::eval {
 
-using detail::shape_str;
 
 double RetrievalMetrics::recall_at(int64_t k) const {
   for (size_t i = 0; i < ks.size(); ++i)

@@ -1,4 +1,4 @@
-// retrieval.h — cross-modal retrieval metrics (spec §12.3): Recall@K and mean average
+// retrieval.h — cross-modal retrieval metrics (docs/model.md §7.3): Recall@K and mean average
 // precision of a query set against a gallery, with relevance given either by class
 // (a hit is a gallery item sharing a label with the query) or by explicit pairing
 // (ground-truth gallery index, e.g. items of the same manifest `group`).

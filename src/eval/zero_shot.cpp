@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 #include "eval/ranking.h"
-#include "eval/shape_str.h"
+#include "core/shape_str.h"
 
 namespace cb::eval {
 
@@ -54,7 +54,7 @@ at::Tensor build_text_classifier(const at::Tensor& prompt_emb) {
 at::Tensor zero_shot_logits(const at::Tensor& emb, const at::Tensor& classifier) {
   CB_CHECK_INPUT(emb.dim() == 2 && classifier.dim() == 2 && emb.size(1) == classifier.size(0),
                  "zero-shot: embeddings {} do not match classifier {} (expected (N, D) and (D, C))",
-                 detail::shape_str(emb), detail::shape_str(classifier));
+                 shape_str(emb), shape_str(classifier));
   at::Tensor e = emb.to(at::kFloat);
   e = e / e.norm(2, {1}, true).clamp_min(1e-12);
   return 100.0 * at::matmul(e, classifier.to(e.device()).to(at::kFloat));  // (N, C)
@@ -62,8 +62,8 @@ at::Tensor zero_shot_logits(const at::Tensor& emb, const at::Tensor& classifier)
 
 double topk_from_logits(const at::Tensor& logits, const at::Tensor& labels, int64_t k) {
   CB_CHECK_INPUT(logits.dim() == 2 && labels.dim() == 1 && labels.size(0) == logits.size(0),
-                 "top-k: logits {} and labels {} do not match (expected (N, C) and (N))", detail::shape_str(logits),
-                 detail::shape_str(labels));
+                 "top-k: logits {} and labels {} do not match (expected (N, C) and (N))", shape_str(logits),
+                 shape_str(labels));
   const int64_t C = logits.size(1);
   CB_CHECK_INPUT(C > 0, "top-k: no classes");
   k = std::clamp<int64_t>(k, 1, C);
@@ -98,8 +98,8 @@ TopK topk_accuracy(const at::Tensor& emb, const at::Tensor& classifier, const at
 
 double average_precision(const at::Tensor& scores, const at::Tensor& targets) {
   CB_CHECK_INPUT(scores.dim() == 1 && targets.dim() == 1 && scores.size(0) == targets.size(0),
-                 "average precision: scores {} and targets {} must be 1-D of equal length", detail::shape_str(scores),
-                 detail::shape_str(targets));
+                 "average precision: scores {} and targets {} must be 1-D of equal length", shape_str(scores),
+                 shape_str(targets));
   at::Tensor s = scores.to(at::kCPU).to(at::kDouble).contiguous();
   at::Tensor t = (targets.to(at::kCPU) != 0).to(at::kByte).contiguous();
   std::vector<double> sv(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
@@ -108,9 +108,9 @@ double average_precision(const at::Tensor& scores, const at::Tensor& targets) {
 }
 
 double multilabel_map(const at::Tensor& scores, const at::Tensor& targets) {
-  CB_CHECK_INPUT(scores.dim() == 2 && detail::shape_str(scores) == detail::shape_str(targets),
-                 "multi-label mAP: scores {} and targets {} must both be (N, C)", detail::shape_str(scores),
-                 detail::shape_str(targets));
+  CB_CHECK_INPUT(scores.dim() == 2 && shape_str(scores) == shape_str(targets),
+                 "multi-label mAP: scores {} and targets {} must both be (N, C)", shape_str(scores),
+                 shape_str(targets));
   double sum = 0;
   int64_t n = 0;
   for (int64_t c = 0; c < scores.size(1); ++c) {

@@ -1,4 +1,4 @@
-// zero_shot.h — zero-shot classification through text prompts (spec §12.2): the
+// zero_shot.h — zero-shot classification through text prompts (docs/model.md §7.2): the
 // template-averaged text classifier, top-k accuracy with logits 100·cos, and the multi-label
 // mean average precision (scikit-learn's average-precision definition, AudioSet protocol).
 // Pure tensor-in, numbers-out: no model code. All tensors are CPU or CUDA; results are doubles.
@@ -11,7 +11,7 @@ namespace cb::eval {
 
 // Text classifier from prompt embeddings.
 //   prompt_emb: (C, T, D) one embedding per class per template (already quantised z_c and
-//               L2-normalised by the caller, spec §12.2).
+//               L2-normalised by the caller, docs/model.md §7.2).
 // Returns (D, C): per class the mean over templates, L2-normalised (unit columns).
 // Throws InputError when the shape is not 3-D or C, T or D is 0.
 at::Tensor build_text_classifier(const at::Tensor& prompt_emb);
@@ -46,7 +46,7 @@ double average_precision(const at::Tensor& scores, const at::Tensor& targets);
 // at least one positive. scores (N, C), targets (N, C) 0/1.
 double multilabel_map(const at::Tensor& scores, const at::Tensor& targets);
 
-// AudioSet protocol score (spec §12.2): (100·cos + 1)/2 per class — a monotone map of the
+// AudioSet protocol score (docs/model.md §7.2): (100·cos + 1)/2 per class — a monotone map of the
 // logits, so AP is unchanged; provided for parity with the reference's numbers.
 at::Tensor multilabel_scores(const at::Tensor& emb, const at::Tensor& classifier);
 

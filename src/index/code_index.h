@@ -9,7 +9,7 @@
 // and one specific S^M (Ks, c) per modality; their fingerprint guards every query and merge.
 //
 // The decoded quantised shared embedding of an item is z_c = n(concat_j C[k_j]) (1024-d), and
-// concat z = n([concat_j C[k_j]; concat_j S^M[s_j]]) (2048-d) — spec/codebind.md §7.3.
+// concat z = n([concat_j C[k_j]; concat_j S^M[s_j]]) (2048-d) — docs/model.md §3.8.
 #pragma once
 #include <cstdint>
 #include <map>

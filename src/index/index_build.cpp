@@ -31,7 +31,7 @@ std::vector<std::string> json_strings(const SafetensorsFile& f, const std::strin
   return out;
 }
 
-// Eval-mode quantiser encode (spec/codebind.md §7.3 steps 1–6): x (N, m·c) → (N, m) int64,
+// Eval-mode quantiser encode (docs/model.md §3.3 steps 1 and 3): x (N, m·c) → (N, m) int64,
 // the codevector with the highest cosine to each normalised chunk (ties → lowest index).
 at::Tensor encode_chunks(const at::Tensor& x, const at::Tensor& weight /*(K, c)*/) {
   const int64_t c = weight.size(1), N = x.size(0), m = x.size(1) / c;

@@ -1,5 +1,5 @@
 // index_build.h — turning embeddings into index items and queries: reading an embeddings
-// file and a codebook file, quantising (nearest codevector per chunk, spec/codebind.md §7.3)
+// file and a codebook file, quantising (nearest codevector per chunk, docs/model.md §3.3)
 // and packing, and forming query vectors (quantised z_c / concat, or raw) for search.
 //
 // Embeddings file (safetensors): tensor `embeddings` (N, 2048) float (shared half = cols

@@ -1,6 +1,6 @@
 // search.h — top-k search over the code index without decoding (asymmetric distance).
 //
-// Scores are cosines with the decoded quantised embedding (spec/codebind.md §7.3):
+// Scores are cosines with the decoded quantised embedding (docs/model.md §3.8, §7.6):
 //   cos(q, z_c(x)) = Σ_j q_j · C[k_j(x)] / ‖concat_j C[k_j(x)]‖   (q L2-normalised)
 // (concat mode adds the specific half with the query modality's codebook).
 //

@@ -1,5 +1,5 @@
 // audio.cpp — torchaudio-compatible resampling and Kaldi fbank, and ImageBind's audio clip
-// pipeline (spec imagebind.md §1.4, §4.1, §4.2). The tensor operations follow the reference's
+// pipeline (docs/imagebind.md §2.4–§2.6). The tensor operations follow the reference's
 // order and dtypes (float32 throughout) so the same libtorch build reproduces it closely.
 #include "preprocess/audio.h"
 
@@ -10,7 +10,7 @@
 
 namespace cb {
 
-// ---------------------------------------------------------------- resample (§4.2)
+// ---------------------------------------------------------------- resample (§2.5)
 at::Tensor resample(const at::Tensor& wave_in, int from, int to) {
   CB_CHECK_INPUT(from > 0 && to > 0, "resample: bad rates {} → {}", from, to);
   CB_CHECK_INPUT(wave_in.dim() >= 1, "resample: expected (..., n) waveform");
@@ -45,7 +45,7 @@ at::Tensor resample(const at::Tensor& wave_in, int from, int to) {
   return y.reshape(shape);
 }
 
-// ---------------------------------------------------------------- fbank (§4.1)
+// ---------------------------------------------------------------- fbank (§2.6)
 at::Tensor kaldi_mel_banks(int num_bins, int padded_window, double sample_freq, double low_freq,
                            double high_freq) {
   const double nyquist = 0.5 * sample_freq;
@@ -96,7 +96,7 @@ at::Tensor kaldi_fbank(const at::Tensor& wave1d, int sample_rate, const FbankOpt
   return at::max(mel, at::full({}, eps, at::kFloat)).log();
 }
 
-// ---------------------------------------------------------------- clips (§1.4)
+// ---------------------------------------------------------------- clips (§2.4)
 namespace {
 
 // x = mant * 2^exp with odd integer mant (x > 0), or mant = 0.

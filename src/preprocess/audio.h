@@ -1,4 +1,4 @@
-// audio.h — ImageBind's audio pipeline (spec imagebind.md §1.4, §4.1, §4.2): torchaudio-style
+// audio.h — ImageBind's audio pipeline (docs/imagebind.md §2.4–§2.6): torchaudio-style
 // resampling, Kaldi fbank, the constant-clips sampler with its in-place mean-subtraction quirk,
 // padding/cropping to 204 frames and AudioSet normalisation.
 #pragma once
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "io/wav.h"
+#include "media/wav.h"
 
 namespace cb {
 

@@ -1,12 +1,12 @@
-// depth_imu.cpp — depth → disparity → DepthNorm, thermal and IMU preprocessing (spec
-// imagebind.md §1.5–1.7, codebind.md §11.2). ImageBind ships no code for these, so the
+// depth_imu.cpp — depth → disparity → DepthNorm, thermal and IMU preprocessing
+// (docs/imagebind.md §2.7–§2.9). ImageBind ships no code for these, so the
 // conventions are the documented reconstructions; the model contract starts at the tensor.
 #include "preprocess/depth_imu.h"
 
 #include <filesystem>
 
 #include "core/error.h"
-#include "io/image_io.h"
+#include "media/image_io.h"
 #include "preprocess/image_transform.h"
 
 namespace cb {
@@ -57,7 +57,7 @@ at::Tensor load_and_transform_thermal(const std::string& path, const ThermalConf
   Image img = decode_image(path, /*keep16=*/true);
   at::Tensor x;
   if (img.bits == 8) {
-    // PR #73 convention: Pillow L → Resize(bicubic) → CenterCrop → ToTensor.
+    // The ImageBind community's convention: Pillow L → Resize(bicubic) → CenterCrop → ToTensor.
     Image g = to_grey(img);
     auto [rw, rh] = short_side_resize_size(g.width, g.height, cfg.size);
     Image r = resize_bicubic_pillow(g, rw, rh);

@@ -1,5 +1,5 @@
-// depth_imu.h — preprocessing for modalities without official ImageBind code (spec
-// imagebind.md §1.5–1.7, codebind.md §11.2): depth → disparity → DepthNorm, thermal
+// depth_imu.h — preprocessing for modalities without official ImageBind code
+// (docs/imagebind.md §2.7–§2.9): depth → disparity → DepthNorm, thermal
 // normalisation, IMU windows. The model's parity contract starts at these tensors.
 #pragma once
 #include <ATen/ATen.h>
@@ -8,7 +8,7 @@
 
 namespace cb {
 
-// Defaults: CodeBind's SUN/NYU RGB-D loader (codebind.md §11.2): PNG ÷ 8000 → metres,
+// Defaults: CodeBind's SUN/NYU RGB-D loader (docs/imagebind.md §2.7): PNG ÷ 8000 → metres,
 // clip [0.01, 50], disparity = baseline 0.075 m · focal 518.857 px / depth, clamp
 // [0.01, 75] ÷ 75, normalise with mean 0.318, std 0.115.
 struct DepthConfig {

@@ -1,5 +1,5 @@
 // image_transform.cpp — Pillow-exact bicubic resize and the CLIP still-image transform
-// (spec imagebind.md §1.1 steps 2–5, §4.3).
+// (docs/imagebind.md §2.1, steps 2–4).
 #include "preprocess/image_transform.h"
 
 #include <cmath>

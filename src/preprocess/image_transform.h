@@ -1,4 +1,4 @@
-// image_transform.h — the CLIP/ImageBind still-image pipeline (spec imagebind.md §1.1, §4.3):
+// image_transform.h — the CLIP/ImageBind still-image pipeline (docs/imagebind.md §2.1):
 // Pillow-exact bicubic resize, centre crop (round half to even), ÷255, CLIP mean/std.
 #pragma once
 #include <ATen/ATen.h>
@@ -6,7 +6,7 @@
 #include <array>
 #include <string>
 
-#include "io/image_parse.h"
+#include "media/image_parse.h"
 
 namespace cb {
 

@@ -1,12 +1,13 @@
 // parity_preprocess.cpp — parity group "preprocess": tokenizer ids, image decode/resize/
-// normalise and audio resample/clips/fbank against the golden fixtures (fixtures README
-// §3.4–3.6, tolerances §5). Everything is driven by DIR/manifest.json and DIR/tokenizer.json.
+// normalise and audio resample/clips/fbank against the golden fixtures
+// (docs/imagebind.md §8). Everything is driven by DIR/manifest.json and DIR/tokenizer.json.
 #include <filesystem>
 #include <fstream>
 
+#include "preprocess/parity_preprocess.h"
 #include "core/error.h"
 #include "core/parity.h"
-#include "io/image_io.h"
+#include "media/image_io.h"
 #include "io/safetensors.h"
 #include "preprocess/audio.h"
 #include "preprocess/image_transform.h"
@@ -128,6 +129,8 @@ void check_audio(const std::string& dir, const json& manifest, ParityReport& r) 
   }
 }
 
+}  // namespace
+
 void run_preprocess_parity(const std::string& dir, ParityReport& r) {
   const json manifest = read_json((fs::path(dir) / "manifest.json").string());
   check_tokenizer(dir, manifest, r);
@@ -135,8 +138,6 @@ void run_preprocess_parity(const std::string& dir, ParityReport& r) {
   check_audio(dir, manifest, r);
 }
 
-}  // namespace
 }  // namespace cb
 
 using cb::run_preprocess_parity;
-CB_REGISTER_PARITY_GROUP("preprocess", 10, run_preprocess_parity);

@@ -1,4 +1,4 @@
-// tokenizer.cpp — CLIP byte-level BPE (spec imagebind.md §4.4): vocabulary layout, Unicode
+// tokenizer.cpp — CLIP byte-level BPE (docs/imagebind.md §2.3): vocabulary layout, Unicode
 // pre-tokenisation (ICU general categories), BPE merging and the (N, 77) id tensor.
 #include "preprocess/tokenizer.h"
 

@@ -1,5 +1,5 @@
 // tokenizer.h — the CLIP byte-level BPE tokenizer used by ImageBind's text encoder
-// (spec imagebind.md §1.3, §4.4): text cleaning, Unicode pre-tokenisation, BPE merges and
+// (docs/imagebind.md §2.3): text cleaning, Unicode pre-tokenisation, BPE merges and
 // the (N, 77) int64 id layout [SOT] + ids[:75] + [EOT] + zero padding.
 #pragma once
 #include <ATen/ATen.h>

@@ -1,4 +1,4 @@
-// tokenizer_clean.cpp — CLIP text cleaning (spec imagebind.md §4.4 "Text cleaning"):
+// tokenizer_clean.cpp — CLIP text cleaning (docs/imagebind.md §2.3):
 //   1. the deterministic parts of ftfy.fix_text (terminal escapes, auto html unescape,
 //      Latin ligatures, full/half-width forms, quote uncurling, line breaks, control
 //      characters, NFC) and the common case of its mojibake repair: UTF-8 that was decoded as

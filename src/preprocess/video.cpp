@@ -1,12 +1,12 @@
-// video.cpp — ImageBind video clip sampling and transforms on decoded frames (spec
-// imagebind.md §1.2 steps 2–9).
+// video.cpp — ImageBind video clip sampling and transforms on decoded frames
+// (docs/imagebind.md §2.2, steps 1–6).
 #include "preprocess/video.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
-#include "io/video_parse.h"
+#include "media/video_parse.h"
 #include "preprocess/image_transform.h"
 
 namespace cb {

@@ -1,4 +1,4 @@
-// video.h — ImageBind's video pipeline from decoded frames on (spec imagebind.md §1.2):
+// video.h — ImageBind's video pipeline from decoded frames on (docs/imagebind.md §2.2):
 // 5 constant clips of 2 s, first and last frame of each clip, ÷255, bilinear short-side
 // scale (no antialias), CLIP normalisation, 3 spatial crops → (15, 3, 2, 224, 224).
 // Decoding (FFmpeg/decord) is outside the parity boundary: callers supply uint8 frames, or

@@ -1,5 +1,5 @@
 // codebook.h — one EMA vector-quantisation codebook of CodeBind's compositional quantiser
-// (spec/codebind.md §7.3–§7.6, §7.9): cosine assignment of L2-normalised chunks, straight-
+// (docs/model.md §3.3–§3.7, §3.10): cosine assignment of L2-normalised chunks, straight-
 // through estimator, EMA update with Laplace smoothing, k-means initialisation on the CLS
 // chunks of the first batch, dead-code re-seeding, commitment loss. The shared codebook
 // (1024 × 8) and every specific codebook (256 × 8) are instances of this class.

@@ -1,4 +1,4 @@
-// commitment.h — the commitment loss β · mean((sg(q) − û)²) of spec §7 (q: gathered code
+// commitment.h — the commitment loss β · mean((sg(q) − û)²) of docs/model.md §3.7 (q: gathered code
 // rows, no gradient; û: unit chunks). Forward with the same ATen ops as the plain expression
 // (bitwise equal value); backward in one pass, ∂/∂û = −2β/numel · g · (q − û).
 #pragma once

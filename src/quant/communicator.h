@@ -1,5 +1,5 @@
 // communicator.h — the few collectives the quantiser needs to keep one codebook across
-// processes (spec/codebind.md §7.8, §13 item 3): sum-all-reduce and broadcast.
+// processes (docs/model.md §3.9): sum-all-reduce and broadcast.
 // LocalCommunicator is the single-process identity; GlooCommunicator wraps c10d Gloo.
 #pragma once
 #include <ATen/ATen.h>

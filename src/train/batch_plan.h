@@ -1,5 +1,5 @@
 // batch_plan.h — which items make up training batch (epoch, step): ImageBind-style binding
-// by class (DESIGN.md §4: without `group`, pairs are drawn by class).
+// by class (docs/model.md §6.6; the manifest's `group` is not used here).
 //
 // The classes of a batch are consecutive entries of a stream of seeded class permutations, so
 // a batch of B ≤ #classes holds B distinct classes (no false negatives in InfoNCE). For every

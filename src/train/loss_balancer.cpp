@@ -1,4 +1,4 @@
-// loss_balancer.cpp — see loss_balancer.h (spec §10).
+// loss_balancer.cpp — see loss_balancer.h (docs/model.md §6.5).
 #include "train/loss_balancer.h"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// loss_balancer.h — adaptive loss balancing (spec §10), torch-free.
+// loss_balancer.h — adaptive loss balancing (docs/model.md §6.5), torch-free.
 //
 // Weights w_i = f_i · r_align / (r_i + 1e-8) keep each auxiliary loss at a fixed fraction f_i
 // of the alignment loss; r are EMAs (0.9) of |L_i| sampled only on update steps, every
@@ -14,7 +14,7 @@ namespace cb {
 
 class LossBalancer {
  public:
-  // Names used by the spec: info_nce, loss_vq, loss_vq_reg, loss_cmcm, loss_modal_decomp,
+  // Names (the reference code's): info_nce, loss_vq, loss_vq_reg, loss_cmcm, loss_modal_decomp,
   // loss_uniform, loss_rec. Unknown names get target ratio 1.
   static double target_ratio(const std::string& name);
   static bool is_fixed(const std::string& name) { return name == "info_nce" || name == "loss_rec"; }

@@ -6,8 +6,8 @@
 #include "core/error.h"
 
 namespace cb {
-namespace {
 namespace F = torch::nn::functional;
+namespace {
 
 // Cosine similarity matrix (B, B) with the reference's eps: each row divided by max(‖x‖, eps).
 at::Tensor cosine_matrix(const at::Tensor& a, const at::Tensor& b, double eps) {
@@ -16,8 +16,9 @@ at::Tensor cosine_matrix(const at::Tensor& a, const at::Tensor& b, double eps) {
   return at::mm(an, bn.t());
 }
 
-// Shared tail of both code-matching forms: sim_a, sim_b (B, m, K).
-at::Tensor code_matching_from_sims(const at::Tensor& sim_a, const at::Tensor& sim_b) {
+}  // namespace
+
+at::Tensor code_matching_loss(const at::Tensor& sim_a, const at::Tensor& sim_b) {
   CB_CHECK_INPUT(sim_a.sizes() == sim_b.sizes() && sim_a.dim() == 3, "code matching: shapes {} vs {}",
                  c10::str(sim_a.sizes()), c10::str(sim_b.sizes()));
   const int64_t B = sim_a.size(0);
@@ -30,8 +31,6 @@ at::Tensor code_matching_from_sims(const at::Tensor& sim_a, const at::Tensor& si
   (void)B;
   return -diag.mean();
 }
-
-}  // namespace
 
 at::Tensor info_nce(const at::Tensor& a, const at::Tensor& b, double tau) {
   CB_CHECK_INPUT(a.dim() == 2 && a.sizes() == b.sizes(), "info_nce: shapes {} vs {}", c10::str(a.sizes()),
@@ -54,18 +53,14 @@ at::Tensor uniformity_loss(const at::Tensor& s) {
   return at::pdist(s, 2).pow(2).neg().exp().mean().log();
 }
 
-at::Tensor code_matching_from_similarities(const at::Tensor& sim_a, const at::Tensor& sim_b) {
-  return code_matching_from_sims(sim_a, sim_b);
+at::Tensor specific_cls_unit(const at::Tensor& e_cls, int64_t shared_dim, int64_t chunk) {
+  auto s = e_cls.slice(-1, shared_dim);  // (B, d_s)
+  return F::normalize(s.reshape({s.size(0), -1, chunk}), F::NormalizeFuncOptions().dim(-1)).reshape({s.size(0), -1});
 }
 
-at::Tensor code_matching_loss(const at::Tensor& sim_a, const at::Tensor& sim_b) {
-  return code_matching_from_sims(sim_a.detach(), sim_b.detach());
-}
-
-at::Tensor code_matching_loss_with_grad(const at::Tensor& unit_a, const at::Tensor& unit_b,
-                                        const at::Tensor& codebook_normalized) {
-  at::Tensor cbt = codebook_normalized.detach().t();  // (c, K)
-  return code_matching_from_sims(at::matmul(unit_a, cbt), at::matmul(unit_b, cbt));
+at::Tensor chunk_similarity(const at::Tensor& unit_chunks, const at::Tensor& codebook) {
+  auto C = F::normalize(codebook.detach(), F::NormalizeFuncOptions().dim(-1));
+  return at::matmul(unit_chunks, C.t());
 }
 
 at::Tensor codevector_contrastive(const at::Tensor& sim) {

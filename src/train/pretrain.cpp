@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "codebind/inputs.h"
+#include "data/inputs.h"
 #include "core/error.h"
 #include "core/json_read.h"
 #include "core/memory_budget.h"

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "codebind/bridge_config.h"
+#include "encoders/bridge_config.h"
 #include "core/modality.h"
 
 namespace cb {

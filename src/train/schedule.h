@@ -1,4 +1,4 @@
-// schedule.h — the optimiser of spec §11.1: AdamW (β 0.9, 0.95, eps 1e-8, weight decay 1e-4
+// schedule.h — the optimiser of docs/model.md §6.4: AdamW (β 0.9, 0.95, eps 1e-8, weight decay 1e-4
 // on every group), two learning-rate groups (lr for pre-existing parameters, lr_new for new
 // modules), cosine annealing per epoch to lr/50 (the same absolute floor for both groups),
 // global gradient-norm clipping at 1.0.

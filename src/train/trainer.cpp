@@ -10,7 +10,7 @@
 #include "core/memory_budget.h"
 #include "core/progress.h"
 #include "io/mapped_file.h"
-#include "train/step_losses.h"
+#include "train/losses.h"
 
 namespace cb {
 
@@ -40,19 +40,19 @@ std::string modality_list(const std::vector<Modality>& ms) {
 // codebooks.
 double estimate_train_bytes(const TrainConfig& cfg, const ImageBindConfig& ib) {
   double bytes = 0;
-  const double w = cfg.decoder_width, L = cfg.decoder_depth, B = cfg.batch_size;
-  for (Modality m : cfg.modality_pair) {
+  const double w = cfg.model.decoder_width, L = cfg.model.decoder_depth, B = cfg.optim.batch_size;
+  for (Modality m : cfg.model.modality_pair) {
     if (!ib.has(m)) continue;
-    bytes += estimate_tower_bytes(ib, m, cfg.batch_size, true);
-    if (cfg.reconstructs(m)) {
+    bytes += estimate_tower_bytes(ib, m, cfg.optim.batch_size, true);
+    if (cfg.model.reconstructs(m)) {
       double tokens = 1;
       for (const ParamSpec& p : param_specs(ib, m))
         if (p.name == ib.at(m).pos_embed_key && p.shape.size() >= 2) tokens = double(p.shape[p.shape.size() - 2]);
       bytes += 4.0 * (4.0 * 12.0 * w * w * L + 16.0 * B * tokens * w * L);
     }
   }
-  const double c = cfg.quantiser.codevector_dim;
-  bytes += 4.0 * 3.0 * c * (cfg.quantiser.shared_codebook_size + cfg.quantiser.specific_codebook_size * 9.0);
+  const double c = cfg.model.quantiser.codevector_dim;
+  bytes += 4.0 * 3.0 * c * (cfg.model.quantiser.shared_codebook_size + cfg.model.quantiser.specific_codebook_size * 9.0);
   return bytes;
 }
 
@@ -62,7 +62,7 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   CB_CHECK_INPUT(!(opt_.resume && opt_.force), "--resume and --force contradict each other: continue or replace {}",
                  opt_.out_dir);
   man_ = std::make_unique<data::Manifest>(data::Manifest::load(opt_.data_dir));
-  for (Modality m : cfg_.modality_pair) {
+  for (Modality m : cfg_.model.modality_pair) {
     if (m == Modality::Text) continue;
     const auto& ms = man_->info().modalities;
     CB_CHECK_INPUT(std::find(ms.begin(), ms.end(), m) != ms.end(),
@@ -74,24 +74,24 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   bridge.verify_checksum();
   ImageBindConfig ib = ImageBindConfig::from_metadata(bridge.meta("imagebind_config"), bridge_path);
   check_fits_in_memory(uint64_t(std::min(estimate_train_bytes(cfg_, ib), 1.8e19)), "training with this config",
-                       fmt::format("batch {}, towers {}, decoder width {} × depth {}", cfg_.batch_size,
-                                   modality_list(cfg_.modality_pair), cfg_.decoder_width, cfg_.decoder_depth));
+                       fmt::format("batch {}, towers {}, decoder width {} × depth {}", cfg_.optim.batch_size,
+                                   modality_list(cfg_.model.modality_pair), cfg_.model.decoder_width, cfg_.model.decoder_depth));
   // Every check passed: only now is the run directory created (or refused) and locked.
   run_dir_ = std::make_unique<RunDir>(opt_.out_dir, opt_.resume  ? RunDirMode::Resume
                                                     : opt_.force ? RunDirMode::Replace
                                                                  : RunDirMode::Fresh);
   for (const std::string& t : run_dir_->removed_temporaries())
     spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
-  torch::manual_seed(cfg_.seed);
-  model_ = std::make_unique<CodeBindModel>(cfg_, ib, bridge);
+  torch::manual_seed(cfg_.run.seed);
+  model_ = std::make_unique<CodeBindModel>(cfg_.model, ib, bridge, cfg_.run.seed);
   inputs_ = std::make_unique<InputPipeline>(ib);
-  planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.modality_pair, "train", cfg_.batch_size, cfg_.seed,
-                                            cfg_.scale_factor);
+  planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.model.modality_pair, "train", cfg_.optim.batch_size, cfg_.run.seed,
+                                            cfg_.optim.scale_factor);
   std::vector<ParamGroup> groups;
-  for (auto& [name, ts] : model_->trainable_groups()) {
+  for (auto& [name, ts] : model_->trainable_groups(cfg_.optim.freeze_bridge_heads)) {
     ParamGroup g;
     g.name = name;
-    g.base_lr = g.lr = name == "new" ? cfg_.lr_new : cfg_.lr;
+    g.base_lr = g.lr = name == "new" ? cfg_.optim.lr_new : cfg_.optim.lr;
     g.params = ts;
     groups.push_back(g);
   }
@@ -106,40 +106,40 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   // 1. encode every modality of the pair.
   std::map<Modality, Encoded> enc;
   std::map<Modality, at::Tensor> input;
-  for (Modality m : cfg_.modality_pair) {
+  for (Modality m : cfg_.model.modality_pair) {
     input[m] = m == Modality::Text ? inputs_->tokenize(plan.prompts) : inputs_->batch(plan.items.at(m));
     enc[m] = model_->encode(m, input[m]);
   }
   // 2. quantise: text first, then the others in config order.
   std::vector<Modality> order;
-  if (cfg_.has(Modality::Text)) order.push_back(Modality::Text);
-  for (Modality m : cfg_.modality_pair)
+  if (cfg_.model.has(Modality::Text)) order.push_back(Modality::Text);
+  for (Modality m : cfg_.model.modality_pair)
     if (m != Modality::Text) order.push_back(m);
-  std::map<Modality, QuantOutput> q;
+  std::map<Modality, QuantiserOutput> q;
   for (Modality m : order) q.emplace(m, model_->quantise(m, enc[m], true));
   auto cls = [&](Modality m) { return q.at(m).z_c.dim() == 3 ? q.at(m).z_c.select(1, 0) : q.at(m).z_c; };
   // 3. pairs: (anchor, X) for every anchor and target, plus (vision, text).
   std::vector<std::pair<Modality, Modality>> pairs;
-  for (Modality x : cfg_.targets()) {
+  for (Modality x : cfg_.model.targets()) {
     if (x == Modality::Text) continue;
     for (Modality a : {Modality::Vision, Modality::Text})
-      if (cfg_.has(a)) pairs.emplace_back(a, x);
+      if (cfg_.model.has(a)) pairs.emplace_back(a, x);
   }
-  if (cfg_.has(Modality::Vision) && cfg_.has(Modality::Text)) pairs.emplace_back(Modality::Vision, Modality::Text);
+  if (cfg_.model.has(Modality::Vision) && cfg_.model.has(Modality::Text)) pairs.emplace_back(Modality::Vision, Modality::Text);
   at::Tensor l_align = torch::zeros({});
-  for (auto [a, b] : pairs) l_align = l_align + step::info_nce(cls(a), cls(b), cfg_.tau);
+  for (auto [a, b] : pairs) l_align = l_align + info_nce(cls(a), cls(b), cfg_.optim.tau);
   l_align = l_align / double(std::max<size_t>(1, pairs.size()));
   // 4. commitment, orthogonality, uniformity, reconstruction.
   at::Tensor l_vq = torch::zeros({}), l_orth = torch::zeros({}), l_uni = torch::zeros({}), l_rec = torch::zeros({});
   for (Modality m : order) l_vq = l_vq + q.at(m).commit;
-  const auto nt = cfg_.non_text();
-  const int64_t spec_chunk = cfg_.quantiser.standard_vq || !cfg_.quantiser.use_vq ? cfg_.specific_dim
-                                                                                 : cfg_.quantiser.codevector_dim;
-  if (cfg_.specific_dim > 0) {
+  const auto nt = cfg_.model.non_text();
+  const int64_t spec_chunk = cfg_.model.quantiser.standard_vq || !cfg_.model.quantiser.use_vq ? cfg_.model.specific_dim
+                                                                                 : cfg_.model.quantiser.codevector_dim;
+  if (cfg_.model.specific_dim > 0) {
     for (Modality m : nt) {
-      l_orth = l_orth + step::orthogonality(q.at(m).z_c, q.at(m).z_s);
-      l_uni = l_uni + step::uniformity(cfg_.uniformity_on_raw
-                                                 ? step::specific_cls_unit(enc[m].e.select(1, 0), cfg_.shared_dim, spec_chunk)
+      l_orth = l_orth + orthogonality_loss(q.at(m).z_c, q.at(m).z_s);
+      l_uni = l_uni + uniformity_loss(cfg_.optim.uniformity_on_raw
+                                                 ? specific_cls_unit(enc[m].e.select(1, 0), cfg_.model.shared_dim, spec_chunk)
                                                  : q.at(m).z_s.select(1, 0));
     }
     l_orth = l_orth / double(nt.size());
@@ -155,22 +155,22 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   // 5. code matching (paper: gradient through the unit CLS chunks; reference: detached) and
   //    the codevector uniformity of the shared codebook (logged, no gradient).
   at::Tensor l_cm = torch::zeros({}), l_reg = torch::zeros({});
-  if (cfg_.quantiser.use_vq) {
-    const int64_t c = cfg_.quantiser.standard_vq ? cfg_.shared_dim : cfg_.quantiser.codevector_dim;
+  if (cfg_.model.quantiser.use_vq) {
+    const int64_t c = cfg_.model.quantiser.standard_vq ? cfg_.model.shared_dim : cfg_.model.quantiser.codevector_dim;
     at::Tensor codebook = model_->shared_codebook();
     auto unit = [&](Modality m) {
       auto e = enc[m].e.dim() == 3 ? enc[m].e.select(1, 0) : enc[m].e;  // (B, d)
-      auto u = torch::nn::functional::normalize(e.slice(-1, 0, cfg_.shared_dim).reshape({e.size(0), -1, c}),
+      auto u = torch::nn::functional::normalize(e.slice(-1, 0, cfg_.model.shared_dim).reshape({e.size(0), -1, c}),
                                                 torch::nn::functional::NormalizeFuncOptions().dim(-1));
-      return cfg_.code_matching == CodeMatchingMode::Reference ? u.detach() : u;
+      return cfg_.optim.code_matching == CodeMatchingMode::Reference ? u.detach() : u;
     };
     std::map<Modality, at::Tensor> sims;
-    for (Modality m : order) sims[m] = step::chunk_similarity(unit(m), codebook);
-    for (auto [a, b] : pairs) l_cm = l_cm + step::code_matching(sims[a], sims[b]);
+    for (Modality m : order) sims[m] = chunk_similarity(unit(m), codebook);
+    for (auto [a, b] : pairs) l_cm = l_cm + code_matching_loss(sims[a], sims[b]);
     l_cm = l_cm / double(std::max<size_t>(1, pairs.size()));
     torch::NoGradGuard ng;
     auto Ch = torch::nn::functional::normalize(codebook, torch::nn::functional::NormalizeFuncOptions().dim(-1));
-    l_reg = step::uniformity(Ch);
+    l_reg = uniformity_loss(Ch);
   }
   std::map<std::string, at::Tensor> terms{{"info_nce", l_align},  {"loss_vq", l_vq},         {"loss_vq_reg", l_reg},
                                           {"loss_cmcm", l_cm},    {"loss_modal_decomp", l_orth}, {"loss_uniform", l_uni},
@@ -182,11 +182,11 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
       fail_input("training stopped: loss '{}' became {} at epoch {} step {} (global step {}); {}", n, v, state_.epoch,
                  state_.step_in_epoch, state_.global_step, stop_note(plan));
   std::map<std::string, double> w;
-  if (cfg_.adaptive_balancing) {
+  if (cfg_.optim.adaptive_balancing) {
     w = balancer_.update(raw);
   } else {
-    w = {{"info_nce", 1.0}, {"loss_vq", cfg_.w_vq},     {"loss_vq_reg", cfg_.w_reg}, {"loss_cmcm", cfg_.w_cm},
-         {"loss_modal_decomp", cfg_.w_orth}, {"loss_uniform", cfg_.w_uni}, {"loss_rec", cfg_.w_recon}};
+    w = {{"info_nce", 1.0}, {"loss_vq", cfg_.optim.w_vq},     {"loss_vq_reg", cfg_.optim.w_reg}, {"loss_cmcm", cfg_.optim.w_cm},
+         {"loss_modal_decomp", cfg_.optim.w_orth}, {"loss_uniform", cfg_.optim.w_uni}, {"loss_rec", cfg_.optim.w_recon}};
   }
   at::Tensor total = torch::zeros({});
   for (auto& [n, t] : terms) total = total + w.at(n) * t;
@@ -217,7 +217,7 @@ std::string Trainer::stop_note(const BatchPlan& plan) const {
 void Trainer::save_checkpoint_now() {
   NamedTensors extra;
   adam_->save_state(extra);
-  state_.balancer = cfg_.adaptive_balancing ? balancer_.state() : json();
+  state_.balancer = cfg_.optim.adaptive_balancing ? balancer_.state() : json();
   at::Generator gen = at::detail::getDefaultCPUGenerator();
   auto rng = gen.get_state();
   save_checkpoint(checkpoint_path(), model_->state_tensors(), extra, rng, state_, cfg_.to_json());
@@ -231,7 +231,7 @@ void Trainer::restore(const std::string& path) {
   model_->after_restore();
   adam_->load_state(*c.file);
   state_ = c.state;
-  if (cfg_.adaptive_balancing && !state_.balancer.is_null()) balancer_.load_state(state_.balancer);
+  if (cfg_.optim.adaptive_balancing && !state_.balancer.is_null()) balancer_.load_state(state_.balancer);
   if (c.rng_state.defined()) {
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(c.rng_state);
@@ -262,12 +262,12 @@ std::string Trainer::run() {
   }
   std::ofstream metrics(metrics_path, std::ios::app);
   const int64_t steps =
-      cfg_.max_steps_per_epoch > 0 ? std::min<int64_t>(cfg_.max_steps_per_epoch, planner_->steps_per_epoch())
+      cfg_.optim.max_steps_per_epoch > 0 ? std::min<int64_t>(cfg_.optim.max_steps_per_epoch, planner_->steps_per_epoch())
                                    : planner_->steps_per_epoch();
-  ProgressBar bar("train " + cfg_.name, steps * cfg_.epochs, !opt_.quiet);
+  ProgressBar bar("train " + cfg_.run.name, steps * cfg_.optim.epochs, !opt_.quiet);
   bar.tick(state_.epoch * steps + state_.step_in_epoch);
-  for (; state_.epoch < cfg_.epochs; ++state_.epoch, state_.step_in_epoch = 0) {
-    adam_->set_epoch(state_.epoch, cfg_.epochs, cfg_.lr / 50);
+  for (; state_.epoch < cfg_.optim.epochs; ++state_.epoch, state_.step_in_epoch = 0) {
+    adam_->set_epoch(state_.epoch, cfg_.optim.epochs, cfg_.optim.lr / 50);
     for (; state_.step_in_epoch < steps;) {
       if (opt_.stop_after >= 0 && state_.global_step >= opt_.stop_after) return "";
       auto raw = train_step(planner_->plan(state_.epoch, state_.step_in_epoch));
@@ -280,7 +280,7 @@ std::string Trainer::run() {
       metrics.flush();
       bar.tick(1, fmt::format("loss {:.3f} nce {:.3f} rec {:.3f} orth {:.3f}", raw["loss"], raw["info_nce"],
                               raw["loss_rec"], raw["loss_modal_decomp"]));
-      if (cfg_.checkpoint_every > 0 && state_.global_step % cfg_.checkpoint_every == 0 && state_.step_in_epoch < steps)
+      if (cfg_.run.checkpoint_every > 0 && state_.global_step % cfg_.run.checkpoint_every == 0 && state_.step_in_epoch < steps)
         save_checkpoint_now();
     }
     // Epoch end: checkpoint positioned at the start of the next epoch.
@@ -292,7 +292,7 @@ std::string Trainer::run() {
   bar.finish();
   const std::string path = opt_.out_dir + "/model.safetensors";
   model_->train(false);
-  model_->save(path);
+  model_->save(path, {{"config", cfg_.to_json().dump()}});
   return path;
 }
 

@@ -1,9 +1,9 @@
-// trainer.h — `codebind train`: the CodeBind training loop (spec §8.8, one step in order):
+// trainer.h — `codebind train`: the CodeBind training loop (docs/model.md §6.1, one step in order):
 // encode every modality of the pair → quantise (text first, then config order; EMA, k-means
 // and re-seeding happen here) → L_align (InfoNCE on quantised shared CLS, pairs (anchor, X)
 // and (vision, text)) + w_vq·L_vq + w_orth·L_orth + w_uni·L_uni + w_recon·L_recon + w_cm·L_cm
 // (paper mode: with a gradient; reference mode: detached, no effect) + w_reg·(L_cctr + L_cuni)
-// → backward → clip 1.0 → AdamW. Fixed weights or adaptive balancing (spec §10). Cosine LR
+// → backward → clip 1.0 → AdamW. Fixed weights or adaptive balancing (docs/model.md §6.5). Cosine LR
 // per epoch. Per-step JSONL metrics, a progress bar with live losses, atomic checkpoints every
 // `checkpoint_every` steps and at epoch ends; `resume` continues a killed run to the same
 // final parameters. A NaN/Inf loss stops the run with a clear message; the last checkpoint
@@ -17,8 +17,8 @@
 #include <string>
 
 #include "io/run_dir.h"
-#include "codebind/codebind_model.h"
-#include "codebind/inputs.h"
+#include "model/codebind_model.h"
+#include "data/inputs.h"
 #include "data/manifest.h"
 #include "train/batch_plan.h"
 #include "train/checkpoint.h"

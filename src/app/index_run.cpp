@@ -1,0 +1,144 @@
+// index_run.cpp — see index_run.h.
+#include "app/index_run.h"
+
+#include <filesystem>
+
+#include "app/embed_split.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "data/manifest.h"
+#include "quant/code_pack.h"
+
+namespace cb::index {
+namespace {
+
+constexpr int64_t kBatch = 64;  // items per forward pass
+
+at::Tensor pack_or_zeros(const at::Tensor& codes, int64_t n, uint32_t chunks, uint32_t bits) {
+  return cb::pack_codes(codes.defined() ? codes : at::zeros({n, int64_t(chunks)}, at::kLong), bits);
+}
+
+}  // namespace
+
+RunModel load_run_model(const std::string& run_dir) {
+  const std::string path = run_dir + "/model.safetensors";
+  CB_CHECK_INPUT(std::filesystem::exists(path), "{}: not found (is {} a CodeBind training run?)", path, run_dir);
+  RunModel rm;
+  rm.run_dir = run_dir;
+  rm.model = CodeBindModel::load(path);
+  const auto& q = rm.model->config().quantiser;
+  CB_CHECK_INPUT(q.use_vq && !q.standard_vq && !q.separate_codebooks,
+                 "{}: the code index needs one shared codebook of chunks; this run is a {} ablation", path,
+                 !q.use_vq ? "no-VQ" : q.standard_vq ? "standard-VQ" : "separate-codebooks");
+  const ModelConfig& cfg = rm.model->config();
+  CB_CHECK_INPUT(cfg.specific_dim == 0 || cfg.specific_dim == cfg.shared_dim,
+                 "{}: the code index needs the specific half as wide as the shared half ({} vs {})", path,
+                 cfg.specific_dim, cfg.shared_dim);
+  rm.inputs = std::make_unique<InputPipeline>(rm.model->bridge_config(), false);
+  auto& mvq = rm.model->quantiser();
+  rm.codebooks.shared = codebook_from_tensor(mvq.shared_codebook().weight.detach().cpu(), path + ": shared codebook");
+  for (Modality m : cfg.modality_pair)
+    if (mvq.has_specific(m))
+      rm.codebooks.specific[m] = codebook_from_tensor(mvq.specific_codebook(m).weight.detach().cpu(),
+                                                      path + ": specific codebook");
+  rm.fingerprint = codebook_fingerprint(rm.codebooks.shared, rm.codebooks.specific);
+  return rm;
+}
+
+void check_same_model(const Index& ix, const RunModel& rm) {
+  CB_CHECK_INPUT(rm.fingerprint == ix.fingerprint(),
+                 "{}: the index was built with codebooks {:016x} but the model of {} has {:016x}: its codes are not "
+                 "comparable (build the index with this run, or query with the run that built it)",
+                 ix.path().empty() ? "index" : ix.path(), ix.fingerprint(), rm.run_dir, rm.fingerprint);
+}
+
+Index build_index_from_run(RunModel& rm, const std::string& data_dir, bool progress, at::Tensor* raw_shared) {
+  data::Manifest man = data::Manifest::load(data_dir);
+  const ModelConfig& cfg = rm.model->config();
+  const uint32_t chunks = uint32_t(cfg.shared_dim / cfg.quantiser.codevector_dim);
+  Index ix(rm.codebooks.shared, rm.codebooks.specific, chunks, 0);
+  std::vector<std::pair<Modality, std::vector<const data::Item*>>> work;
+  int64_t total = 0;
+  for (Modality m : man.info().modalities) {
+    if (!cfg.has(m)) continue;
+    std::vector<const data::Item*> items;
+    for (const auto& split : man.splits(m))
+      for (const data::Item* it : man.select(m, split)) items.push_back(it);
+    total += int64_t(items.size());
+    if (!items.empty()) work.push_back({m, std::move(items)});
+  }
+  CB_CHECK_INPUT(total > 0, "{}: no items of the run's modalities", data_dir);
+  ProgressBar bar("index build", total, progress);
+  std::vector<at::Tensor> raws;
+  const int64_t dc = cfg.shared_dim;
+  for (const auto& [m, items] : work)
+    for (size_t i = 0; i < items.size(); i += kBatch) {
+      std::vector<const data::Item*> chunk(items.begin() + i, items.begin() + std::min(items.size(), i + kBatch));
+      const int64_t n = int64_t(chunk.size());
+      CodeBindEmbedding e = embed_batch_codebind(*rm.model, m, items_input(*rm.inputs, m, chunk));
+      CB_CHECK_INPUT(e.shared_codes.defined() && e.shared_codes.size(1) == chunks,
+                     "{}: the model gave no {}-chunk shared codes for {}", rm.run_dir, chunks, modality_name(m));
+      at::Tensor sc = pack_or_zeros(e.shared_codes, n, chunks, ix.shared_bits()), pc;
+      ItemBatch b;
+      b.n = n;
+      b.shared_codes = sc.data_ptr<uint8_t>();
+      if (ix.has_specific()) {
+        // Text (and any modality without a specific codebook) stores zero specific codes.
+        at::Tensor codes = ix.specific_codebook(m) ? e.specific_codes : at::Tensor();
+        pc = pack_or_zeros(codes, n, chunks, ix.specific_bits());
+        b.specific_codes = pc.data_ptr<uint8_t>();
+      }
+      for (const data::Item* it : chunk) {
+        b.ids.push_back(it->id);
+        b.modalities.push_back(m);
+        b.sources.push_back(it->file.empty() ? it->text : it->file);
+      }
+      ix.append(b);
+      if (raw_shared) {
+        at::Tensor h = e.raw.narrow(1, 0, dc);
+        raws.push_back(h / h.norm(2, 1, true).clamp_min(1e-12));
+      }
+      bar.tick(n);
+    }
+  bar.finish();
+  if (raw_shared) *raw_shared = at::cat(raws).contiguous();
+  return ix;
+}
+
+EmbeddingRows embed_texts(RunModel& rm, const std::vector<std::string>& texts) {
+  CB_CHECK_INPUT(rm.model->config().has(Modality::Text), "{}: the run has no text tower", rm.run_dir);
+  EmbeddingRows r;
+  r.path = rm.run_dir + " (text queries)";
+  r.emb = embed_batch_codebind(*rm.model, Modality::Text, rm.inputs->tokenize(texts)).z_c.contiguous();
+  r.ids = texts;
+  r.modalities.assign(texts.size(), Modality::Text);
+  return r;
+}
+
+EmbeddingRows embed_files(RunModel& rm, Modality m, const std::vector<std::string>& paths) {
+  CB_CHECK_INPUT(m != Modality::Text, "index search: give text queries with --text");
+  CB_CHECK_INPUT(rm.model->config().has(m), "{}: the run has no {} tower", rm.run_dir, modality_name(m));
+  std::vector<data::Item> items(paths.size());
+  std::vector<const data::Item*> ptrs;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    CB_CHECK_INPUT(std::filesystem::exists(paths[i]), "{}: query file not found", paths[i]);
+    items[i].id = paths[i];
+    items[i].modality = m;
+    items[i].file = std::filesystem::absolute(paths[i]).string();
+    ptrs.push_back(&items[i]);
+  }
+  EmbeddingRows r;
+  r.path = rm.run_dir + " (" + std::string(modality_name(m)) + " queries)";
+  std::vector<at::Tensor> rows;
+  for (size_t i = 0; i < ptrs.size(); i += kBatch) {
+    std::vector<const data::Item*> chunk(ptrs.begin() + i, ptrs.begin() + std::min(ptrs.size(), i + kBatch));
+    CodeBindEmbedding e = embed_batch_codebind(*rm.model, m, items_input(*rm.inputs, m, chunk));
+    rows.push_back(e.z.defined() ? e.z : e.z_c);
+  }
+  r.emb = at::cat(rows).contiguous();
+  r.ids = paths;
+  r.modalities.assign(paths.size(), m);
+  return r;
+}
+
+}  // namespace cb::index

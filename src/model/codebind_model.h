@@ -1,0 +1,91 @@
+// codebind_model.h — the CodeBind model (docs/model.md §2–§6): the ImageBind-architecture encoders
+// (the bridge), per non-text modality the pretrained (shared) head plus a new specific head
+// on every token → (B, L, d_c + d_s) L2-normalised per token (clip-averaged), text (B, d_c)
+// shared only; the multimodal quantiser; LoRA on the target trunks; one reconstruction
+// decoder per modality of `recon`. Trainable sets follow docs/model.md §6.2 with the train modes
+// lora / headtune / fulltune and a switch that truly freezes the bridge heads.
+//
+// Saved as RUN/model.safetensors: bridge tensors under their ImageBind names, LoRA tensors
+// under "lora.<LoRA name>", "specific.<m>.*", "decoder.<m>.*", "quant.*"; metadata: the model
+// config ("model_config"), its seed ("model_seed"), the bridge's ImageBind config
+// ("imagebind_config") and whatever the caller adds (the trainer adds its config as "config").
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "model/decoder.h"
+#include "model/specific_head.h"
+#include "encoders/imagebind_model.h"
+#include "encoders/lora.h"
+#include "io/safetensors.h"
+#include "model/model_config.h"
+#include "quant/multimodal_quantiser.h"
+
+namespace cb {
+
+// One modality's encoder outputs, before quantisation.
+struct Encoded {
+  at::Tensor e;          // non-text: (B, L, d_c+d_s) (or (B, 1, …) CLS only); text: (B, d_c)
+  at::Tensor trunk;      // non-text: (B·S, L, D_M) trunk output (for the decoder)
+  at::Tensor pos_embed;  // non-text: (1, L, D_M)
+  int64_t batch = 0;
+};
+
+class CodeBindModel {
+ public:
+  // Builds CodeBind on top of a bridge (ImageBind names, e.g. RUN_PRETRAIN/bridge.safetensors).
+  // `seed` initialises the new modules (specific heads, decoders, LoRA, codebooks).
+  CodeBindModel(const ModelConfig& cfg, const ImageBindConfig& ib_cfg, const SafetensorsFile& bridge, uint64_t seed);
+  // Loads a saved model (model.safetensors; also the files of older runs, whose metadata held
+  // the whole training config under "config").
+  static std::unique_ptr<CodeBindModel> load(const std::string& path);
+  // `metadata` is stored next to the model's own keys.
+  void save(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
+
+  const ModelConfig& config() const { return cfg_; }
+  const ImageBindConfig& bridge_config() const { return ib_cfg_; }
+  ImageBindModel& bridge() { return bridge_; }
+  MultimodalQuantiser& quantiser() { return *quant_; }
+  bool has_decoder(Modality m) const { return decoders_.count(m) > 0; }
+  ReconDecoder& decoder(Modality m) { return decoders_.at(m); }
+  int64_t specific_dim() const { return cfg_.specific_dim; }
+
+  // Encoder stage (docs/model.md §2). `cls_only` keeps just token 0 (inference).
+  Encoded encode(Modality m, const at::Tensor& input, bool cls_only = false);
+  // Quantiser on an encoding; training = EMA/k-means/re-seed side effects.
+  QuantiserOutput quantise(Modality m, const Encoded& enc, bool training);
+
+  // Parameter groups for AdamW (docs/model.md §6.2): "pretrained" (lr) and "new" (lr_new). Sets
+  // requires_grad on exactly these tensors and clears it everywhere else. With
+  // `freeze_bridge_heads` the vision and text towers contribute nothing.
+  std::vector<std::pair<std::string, NamedTensors>> trainable_groups(bool freeze_bridge_heads);
+  // Every tensor of the model state (for checkpoints), with stable names.
+  NamedTensors state_tensors() const;
+  void train(bool on);
+  // The shared codebook's raw codevectors (K_c, c) (no gradient).
+  at::Tensor shared_codebook() const;
+  // Re-derives quantiser caches after its state tensors were overwritten (checkpoint restore).
+  void after_restore();
+
+ private:
+  CodeBindModel(const ModelConfig& cfg, const ImageBindConfig& ib_cfg, uint64_t seed);
+  void build_new_modules();
+
+  ModelConfig cfg_;
+  uint64_t seed_;
+  ImageBindConfig ib_cfg_;
+  ImageBindModel bridge_;
+  std::map<Modality, LoraAdapters> lora_;
+  std::map<Modality, SpecificHead> specific_;
+  std::map<Modality, ReconDecoder> decoders_;
+  std::unique_ptr<MultimodalQuantiser> quant_;
+};
+
+// Decoder geometry of a modality of an ImageBind-architecture config (docs/model.md §4.2, the reference's table scaled to
+// the config's token grid: kernel = stride = patch stride / 2 → half-resolution output).
+DecoderGeometry decoder_geometry(const ModalityConfig& mc);
+
+}  // namespace cb
