@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "data/manifest.h"
 #include "suite/sensor_suite.h"
-#include "encoders/imagebind_config.h"
+#include "encoders/imagebind/imagebind_config.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/pretrain.h"

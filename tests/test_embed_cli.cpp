@@ -2,7 +2,7 @@
 // metadata, clear errors for bad inputs.
 #include <fstream>
 
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "io/npy.h"
 #include "preprocess/tokenizer.h"
 #include "test_util.h"

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "app/parity_groups.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "test_util.h"
 
 namespace {
@@ -152,7 +152,7 @@ TEST(ImageBindLoad, ReportsEveryMissingUnexpectedAndMisshapedKey) {
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
     EXPECT_NE(msg.find("1 missing [modality_trunks.audio.blocks.1.attn.bias_k]"), std::string::npos) << msg;
     EXPECT_NE(msg.find("1 unexpected [modality_trunks.audio.blocks.7.norm_1.weight]"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("modality_heads.audio.2.weight expected (16,16) found (3,3)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("modality_heads.audio.2.weight expected (16, 16) found (3, 3)"), std::string::npos) << msg;
   }
   // Vision alone loads fine: the broken audio keys are never looked at.
   ImageBindModel vis(cfg, {Modality::Vision}, 3);

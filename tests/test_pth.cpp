@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "io/pth.h"
 #include "io/safetensors.h"
-#include "encoders/imagebind_config.h"
+#include "encoders/imagebind/imagebind_config.h"
 #include "io/weights.h"
 #include "test_util.h"
 

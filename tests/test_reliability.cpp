@@ -12,7 +12,7 @@
 #include "core/memory_budget.h"
 #include "core/threads.h"
 #include "data/readers.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "index/search.h"
 #include "io/finite_check.h"
 #include "io/safetensors.h"

@@ -67,6 +67,7 @@ TEST(ThermalRun, PretrainTrainAndEvaluateThermal) {
     head |= n.rfind("specific.thermal.", 0) == 0;
     book |= n.rfind("quant.specific_thermal.", 0) == 0;
     decoder |= n.rfind("decoder.thermal.", 0) == 0;
+    if (n == "modality_preprocessors.text.mask") continue;  // the causal mask holds −inf by design
     EXPECT_TRUE(at::isfinite(t.to(at::kFloat)).all().item<bool>()) << n;
   }
   EXPECT_TRUE(head && book && decoder);

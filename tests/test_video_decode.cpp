@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "core/error.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "io/safetensors.h"
 #include "media/video_parse.h"
 #include "preprocess/video.h"
