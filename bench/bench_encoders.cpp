@@ -10,7 +10,7 @@
 
 #include "bench_registry.h"
 #include "core/threads.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 
 namespace {
 

@@ -13,6 +13,11 @@ using cb::ImageBindConfig;
 using cb::ImageBindModel;
 using cb::Modality;
 
+// ImageBind's LoRA target list for one tower, as the bridge hands it to LoraAdapters.
+cb::LoraTargetFn lora_targets_of(const cb::ModalityConfig& mc) {
+  return [mc](const std::vector<int64_t>& blocks, cb::LoraMode mode) { return cb::imagebind_lora_targets(mc, blocks, mode); };
+}
+
 std::string fixture(const std::string& f) { return cb::test::fixtures_dir() + "/imagebind/" + f; }
 
 TEST(ImageBindParity, FixtureGroupPasses) {
@@ -212,7 +217,7 @@ TEST(ImageBindModel, DropPathOnlyInTrainMode) {
 TEST(ImageBindLora, ZeroInitLeavesOutputUnchanged) {
   ImageBindConfig cfg = ImageBindConfig::tiny();
   ImageBindModel m(cfg, {Modality::Thermal}, 9);
-  auto lora = cb::LoraAdapters::create(cfg.at(Modality::Thermal), 4, {1}, cb::LoraMode::All, 3);
+  auto lora = cb::LoraAdapters::create(Modality::Thermal, 4, {1}, cb::LoraMode::All, lora_targets_of(cfg.at(Modality::Thermal)), 3);
   EXPECT_EQ(lora.params.size(), 8u);
   EXPECT_EQ(lora.params.at("modality_trunks.thermal.blocks.1.attn.in_proj_weight_lora_down").sizes(),
             (at::IntArrayRef{4, 16}));
@@ -231,7 +236,7 @@ TEST(ImageBindLora, GradientReachesDownAndUpMatrices) {
   ImageBindConfig cfg = ImageBindConfig::tiny();
   ImageBindModel m(cfg, {Modality::Audio}, 10);
   m.to(at::kCPU, at::kDouble);
-  auto lora = cb::LoraAdapters::create(cfg.at(Modality::Audio), 2, {0, 1}, cb::LoraMode::All, 4);
+  auto lora = cb::LoraAdapters::create(Modality::Audio, 2, {0, 1}, cb::LoraMode::All, lora_targets_of(cfg.at(Modality::Audio)), 4);
   lora.to(at::kCPU, at::kDouble);
   at::Tensor x = at::randn({1, 1, 128, 204}, at::kDouble);
   at::Tensor dir = at::randn({1, 16}, at::kDouble);
@@ -286,19 +291,19 @@ TEST(ImageBindLora, GradientReachesDownAndUpMatrices) {
 TEST(ImageBindLora, SaveLoadAndErrors) {
   cb::test::TempDir tmp;
   ImageBindConfig cfg = ImageBindConfig::tiny();
-  auto a = cb::LoraAdapters::create(cfg.at(Modality::Depth), 3, {0, 1}, cb::LoraMode::Attn, 5);
+  auto a = cb::LoraAdapters::create(Modality::Depth, 3, {0, 1}, cb::LoraMode::Attn, lora_targets_of(cfg.at(Modality::Depth)), 5);
   a.save(tmp.file("l.safetensors"));
-  auto b = cb::LoraAdapters::load(tmp.file("l.safetensors"), cfg.at(Modality::Depth));
+  auto b = cb::LoraAdapters::load(tmp.file("l.safetensors"), Modality::Depth, lora_targets_of(cfg.at(Modality::Depth)));
   EXPECT_EQ(b.rank, 3);
   EXPECT_EQ(b.blocks, (std::vector<int64_t>{0, 1}));
   ASSERT_EQ(b.params.size(), a.params.size());
   for (const auto& [k, t] : a.params) EXPECT_TRUE(t.equal(b.params.at(k))) << k;
-  EXPECT_THROW(cb::LoraAdapters::load(tmp.file("l.safetensors"), cfg.at(Modality::Audio)), cb::InputError);
-  EXPECT_THROW(cb::LoraAdapters::create(cfg.at(Modality::Depth), 4, {2}, cb::LoraMode::All, 1), cb::InputError);
+  EXPECT_THROW(cb::LoraAdapters::load(tmp.file("l.safetensors"), Modality::Audio, lora_targets_of(cfg.at(Modality::Audio))), cb::InputError);
+  EXPECT_THROW(cb::LoraAdapters::create(Modality::Depth, 4, {2}, cb::LoraMode::All, lora_targets_of(cfg.at(Modality::Depth)), 1), cb::InputError);
   ImageBindConfig wide = cfg;
   wide.modalities[Modality::Depth].embed_dim = 32;
   try {
-    cb::LoraAdapters::load(tmp.file("l.safetensors"), wide.at(Modality::Depth));
+    cb::LoraAdapters::load(tmp.file("l.safetensors"), Modality::Depth, lora_targets_of(wide.at(Modality::Depth)));
     FAIL() << "no error";
   } catch (const cb::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("mis-shaped modality_trunks.depth.blocks.0.attn.in_proj_weight_lora_down"),

@@ -9,7 +9,7 @@
 #include "core/cpu_features.h"
 #include "core/error.h"
 #include "core/progress.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "io/file_ext.h"
 #include "io/npy.h"
 #include "io/run_dir.h"

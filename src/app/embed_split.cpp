@@ -123,7 +123,7 @@ eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manife
   return set;
 }
 
-eval::EmbeddingSet embed_split_baseline(const ImageBindModel& bridge, const data::Manifest& man,
+eval::EmbeddingSet embed_split_baseline(const Bridge& bridge, const data::Manifest& man,
                                         const InputPipeline& inputs, const std::string& split,
                                         const std::vector<Modality>& modalities, bool quiet) {
   torch::NoGradGuard ng;

@@ -30,7 +30,7 @@ eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manife
                                         const std::string& split, bool quiet = false);
 
 // `modalities`: the towers to evaluate (text included when present).
-eval::EmbeddingSet embed_split_baseline(const ImageBindModel& bridge, const data::Manifest& man,
+eval::EmbeddingSet embed_split_baseline(const Bridge& bridge, const data::Manifest& man,
                                         const InputPipeline& inputs, const std::string& split,
                                         const std::vector<Modality>& modalities, bool quiet = false);
 

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "core/error.h"
-#include "encoders/parity_imagebind.h"
+#include "encoders/imagebind/parity_imagebind.h"
 #include "preprocess/parity_preprocess.h"
 #include "train/parity_codebind.h"
 

@@ -89,7 +89,7 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
   std::vector<std::string> plot_files;
   if (fs::exists(run_dir + "/model.safetensors")) {
     auto model = CodeBindModel::load(run_dir + "/model.safetensors");
-    InputPipeline inputs(model->bridge_config(), false);
+    InputPipeline inputs(model->bridge(), false);
     train = embed_split_codebind(*model, man, inputs, "train", quiet);
     test = embed_split_codebind(*model, man, inputs, split, quiet);
   } else {
@@ -97,14 +97,11 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
     CB_CHECK_INPUT(fs::exists(bp), "{}: neither model.safetensors (codebind train) nor bridge.safetensors (codebind "
                    "pretrain) found", run_dir);
     SafetensorsFile f(bp);
-    ImageBindConfig ib = ImageBindConfig::from_metadata(f.meta("imagebind_config"), bp);
-    std::vector<Modality> mods;
-    for (auto& [m, mc] : ib.modalities) mods.push_back(m);
-    ImageBindModel bridge(ib, mods, 0);
-    bridge.load(f, bp);
-    InputPipeline inputs(ib, false);
-    train = embed_split_baseline(bridge, man, inputs, "train", mods, quiet);
-    test = embed_split_baseline(bridge, man, inputs, split, mods, quiet);
+    const std::unique_ptr<Bridge> bridge = open_bridge(f, {});  // every tower the file has
+    const std::vector<Modality> mods = bridge->modalities();
+    InputPipeline inputs(*bridge, false);
+    train = embed_split_baseline(*bridge, man, inputs, "train", mods, quiet);
+    test = embed_split_baseline(*bridge, man, inputs, split, mods, quiet);
   }
   eval::save_embedding_set(eval::embedding_set_path(run_dir, split), test);
   json metrics = eval::evaluate_embeddings(train, test);

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/manifest.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "eval/zero_shot.h"
 #include "io/safetensors.h"
 #include "train/schedule.h"
@@ -52,7 +52,7 @@ CeilingResult supervised_ceiling(const std::string& bridge, const std::string& d
                  "ceiling: steps, eval-every, batch and lr must be positive");
   const data::Manifest man = data::Manifest::load(data_dir);
   SafetensorsFile file(bridge);
-  const ImageBindConfig ib = ImageBindConfig::from_metadata(file.meta("imagebind_config"), bridge);
+  const ImageBindConfig ib = ImageBindConfig::of_file(file);
   CB_CHECK_INPUT(ib.has(m), "{}: the bridge has no '{}' tower", bridge, modality_name(m));
 
   CeilingResult res;
@@ -74,7 +74,7 @@ CeilingResult supervised_ceiling(const std::string& bridge, const std::string& d
   at::Tensor W = torch::zeros({man.num_classes(), ib.out_dim}, torch::requires_grad(true));  // (C, out_dim)
   params.emplace_back("classifier", W);
   AdamW adam({ParamGroup{"all", opt.lr, opt.lr, params}}, 0.9, 0.95, 1e-8, opt.weight_decay);
-  InputPipeline inputs(ib);
+  InputPipeline inputs(model);
 
   std::mt19937_64 rng(opt.seed);
   std::uniform_int_distribution<size_t> pick(0, train.size() - 1);

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "io/safetensors.h"
-#include "encoders/imagebind_config.h"
+#include "encoders/imagebind/imagebind_config.h"
 #include "io/weights.h"
 
 namespace {

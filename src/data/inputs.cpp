@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include "core/error.h"
+#include "io/file_ext.h"
 #include "io/npy.h"
 #include "preprocess/audio.h"
 #include "data/readers.h"
@@ -12,38 +13,79 @@
 
 namespace cb {
 
-InputPipeline::InputPipeline(const ImageBindConfig& cfg, bool cache) : cfg_(cfg), cache_(cache) {
-  if (cfg_.has(Modality::Text)) tok_ = std::make_unique<BpeTokenizer>();
+namespace {
+
+std::vector<InputSpec> specs_of(const Bridge& b) {
+  std::vector<InputSpec> out;
+  for (Modality m : b.modalities()) out.push_back(b.input_spec(m));
+  return out;
+}
+
+namespace F = torch::nn::functional;
+
+// (H, W) → (1, S, S), bilinear.
+at::Tensor resize_map(const at::Tensor& d, int64_t S) {
+  return F::interpolate(d.view({1, 1, d.size(0), d.size(1)}),
+                        F::InterpolateFuncOptions().size(std::vector<int64_t>{S, S}).mode(torch::kBilinear).align_corners(false))
+      .view({1, S, S});
+}
+
+bool is_image_file(const std::string& path) {
+  const std::string ext = lower_ext(path);
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+}
+
+}  // namespace
+
+InputPipeline::InputPipeline(const Bridge& bridge, bool cache) : InputPipeline(specs_of(bridge), cache) {}
+
+InputPipeline::InputPipeline(std::vector<InputSpec> specs, bool cache) : cache_(cache) {
+  for (InputSpec& s : specs) specs_[s.modality] = std::move(s);
+  if (specs_.count(Modality::Text)) tok_ = std::make_unique<BpeTokenizer>();
+}
+
+const InputSpec& InputPipeline::spec(Modality m, const std::string& item) const {
+  auto it = specs_.find(m);
+  CB_CHECK_INPUT(it != specs_.end(), "{}: the bridge has no '{}' tower", item, modality_name(m));
+  return it->second;
 }
 
 at::Tensor InputPipeline::decode_uncached(const data::Item& it) const {
-  const ModalityConfig& mc = cfg_.at(it.modality);
-  namespace F = torch::nn::functional;
+  const InputSpec& sp = spec(it.modality, it.id);
+  const bool standardised = sp.scaling == InputScaling::Standardised;
   switch (it.modality) {
     case Modality::Vision:
-      return load_and_transform_vision(it.file, static_cast<int>(mc.input_shape.at(1)));
+      return load_and_transform_vision(it.file, static_cast<int>(sp.shape.at(1)));
     case Modality::Audio: {
       AudioClipConfig ac;
       ac.clips_per_video = 1;
-      ac.num_mel_bins = static_cast<int>(mc.input_shape.at(1));
-      ac.target_len = static_cast<int>(mc.input_shape.at(2));
+      ac.num_mel_bins = static_cast<int>(sp.shape.at(1));
+      ac.target_len = static_cast<int>(sp.shape.at(2));
       return load_and_transform_audio(it.file, ac).select(0, 0);  // (1, mel, frames)
     }
     case Modality::Depth:
     case Modality::Thermal: {
+      const int64_t S = sp.shape.at(1);
+      if (!standardised && it.modality == Modality::Depth) {
+        DepthConfig dc;
+        dc.size = static_cast<int>(S);
+        return load_and_transform_depth(it.file, dc);
+      }
+      if (!standardised && is_image_file(it.file)) {
+        ThermalConfig tc;
+        tc.size = static_cast<int>(S);
+        return load_and_transform_thermal(it.file, tc);
+      }
       at::Tensor d = read_npy(it.file).to(at::kFloat);
       data::check_item_shape(it.modality, d, it.file);  // the message `data check` gives
-      const int64_t S = mc.input_shape.at(1);
-      d = F::interpolate(d.view({1, 1, d.size(0), d.size(1)}),
-                         F::InterpolateFuncOptions().size(std::vector<int64_t>{S, S}).mode(torch::kBilinear).align_corners(false))
-              .view({1, S, S});
-      return (d - d.mean()) / (d.std() + 1e-6);
+      d = resize_map(d, S);
+      return standardised ? (d - d.mean()) / (d.std() + 1e-6) : d;
     }
     case Modality::Imu: {
       at::Tensor x = read_npy(it.file).to(at::kFloat);
       data::check_item_shape(it.modality, x, it.file);
-      x = imu_window(x, ImuConfig{mc.input_shape.at(1), false});
-      return (x - x.mean(1, true)) / (x.std(1, true, true) + 1e-6);
+      x = imu_window(x, ImuConfig{sp.shape.at(1), false});
+      return standardised ? (x - x.mean(1, true)) / (x.std(1, true, true) + 1e-6) : x;
     }
     case Modality::Text:
       return tokenize({it.text}).select(0, 0);

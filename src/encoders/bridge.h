@@ -20,30 +20,11 @@
 #include <vector>
 
 #include "core/modality.h"
+#include "encoders/input_spec.h"
 #include "encoders/lora.h"
 #include "io/safetensors.h"
 
 namespace cb {
-
-// How manifest items of one modality become one sample of network input. The two scalings
-// are the only ways the bridges we support differ; everything else (sizes) is a number.
-enum class InputScaling {
-  // The reference ImageBind transforms (parity-tested): depth as disparity normalised with
-  // ImageBind's mean/std, thermal to [0, 1] then normalised, IMU as raw values.
-  ImageBind,
-  // Bridges trained by `codebind pretrain`: depth/thermal maps and IMU windows standardised per
-  // sample (depth/thermal: whole map; IMU: per channel), so any sensor's units work.
-  Standardised,
-};
-const char* input_scaling_name(InputScaling s);
-InputScaling parse_input_scaling(const std::string& s, const std::string& where);
-
-struct InputSpec {
-  Modality modality = Modality::Vision;
-  std::vector<int64_t> shape;  // one sample: vision (3,S,S); audio (1,mel,frames); depth/thermal
-                               // (1,S,S); imu (6,T); text (context_length)
-  InputScaling scaling = InputScaling::ImageBind;
-};
 
 // Input with the clip axis folded into the batch: a 5-D (audio) or 6-D (video) input
 // (B, S, ...) becomes (B·S, ...), sample-major, clip-minor.
@@ -66,6 +47,11 @@ class Bridge {
   virtual int64_t width(Modality m) const = 0;      // trunk width D_M (the specific head's input)
   virtual int64_t num_blocks(Modality m) const = 0;
   virtual InputSpec input_spec(Modality m) const = 0;
+  // The patch-token layout of a non-text tower (what a decoder inverts).
+  virtual TokenGrid token_grid(Modality m) const = 0;
+  // Rough bytes the tower needs for a batch (parameters, and when training gradients, Adam
+  // moments and the activations kept for backward). Nothing is allocated.
+  virtual double estimate_bytes(Modality m, int64_t batch, bool training) const = 0;
 
   // ---- forward stages (every op differentiable) --------------------------------------------
   virtual FlatInput flatten_clips(Modality m, const at::Tensor& input) const = 0;
@@ -95,15 +81,20 @@ class Bridge {
   // unexpected or mis-shaped key); the tensors are owned copies (trained in place).
   virtual void load(const SafetensorsFile& f) = 0;
   virtual void train(bool on) = 0;  // drop-path / dropout on or off
+  virtual void seed_dropout(uint64_t seed) = 0;
 };
 
 // ---- registry (encoders/bridge_registry.cpp: one line per backbone) --------------------------
 // Builds a bridge of `kind` with towers `which` from its config, without weights (load() next).
 std::unique_ptr<Bridge> make_bridge(const std::string& kind, const nlohmann::json& config,
                                     const std::vector<Modality>& which, const std::string& where);
-// The bridge a weight file holds (metadata "bridge" names the kind, default "imagebind"; its
-// config comes from the kind's metadata key), with towers `which`, weights loaded.
+// The architecture a weight file records: metadata "bridge" names the kind (default
+// "imagebind"), the kind's own metadata key holds its config. Sets *kind when given.
+nlohmann::json bridge_config_of(const SafetensorsFile& f, std::string* kind = nullptr);
+// The bridge a weight file holds, with towers `which`, weights loaded (owned copies).
 std::unique_ptr<Bridge> open_bridge(const SafetensorsFile& f, const std::vector<Modality>& which);
+// The metadata key under which a bridge of `kind` stores config_json() ("imagebind_config").
+std::string bridge_config_key(const std::string& kind);
 // The registered kinds, for error messages and docs.
 std::vector<std::string> bridge_kinds();
 

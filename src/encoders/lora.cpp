@@ -28,43 +28,18 @@ const char* lora_mode_name(LoraMode m) {
   return "?";
 }
 
-namespace {
 
-struct Target {
-  std::string weight;
-  int64_t out, in;
-};
-
-std::vector<Target> target_list(const ModalityConfig& mc, const std::vector<int64_t>& blocks, LoraMode mode) {
-  const int64_t D = mc.embed_dim, M = mc.mlp_hidden;
-  std::vector<Target> out;
-  for (int64_t b : blocks) {
-    CB_CHECK_INPUT(b >= 0 && b < mc.num_blocks, "LoRA block {} outside the {} trunk's {} blocks", b, mc.name(),
-                   mc.num_blocks);
-    const std::string p = mc.block_key(b);
-    if (mode != LoraMode::AttnOut) out.push_back({p + "attn.in_proj_weight", 3 * D, D});
-    out.push_back({p + "attn.out_proj.weight", D, D});
-    if (mode == LoraMode::All) {
-      out.push_back({p + "mlp.fc1.weight", M, D});
-      out.push_back({p + "mlp.fc2.weight", D, M});
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-LoraAdapters LoraAdapters::create(const ModalityConfig& mc, int64_t rank, std::vector<int64_t> blocks,
-                                  LoraMode mode, uint64_t seed) {
+LoraAdapters LoraAdapters::create(Modality m, int64_t rank, std::vector<int64_t> blocks, LoraMode mode,
+                                  const LoraTargetFn& targets, uint64_t seed) {
   CB_CHECK_INPUT(rank > 0, "LoRA rank must be positive, got {}", rank);
   std::set<int64_t> uniq(blocks.begin(), blocks.end());
   LoraAdapters a;
-  a.modality = mc.modality;
+  a.modality = m;
   a.rank = rank;
   a.mode = mode;
   a.blocks.assign(uniq.begin(), uniq.end());
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  for (const Target& t : target_list(mc, a.blocks, mode)) {
+  for (const LoraTarget& t : targets(a.blocks, mode)) {
     // A (r×in) "down" = 0; U (out×r) "up" = kaiming_uniform(a=√5): U(±1/√fan_in), fan_in = r.
     a.params[t.weight + "_lora_down"] = at::zeros({rank, t.in}, at::kFloat);
     const double bound = 1.0 / std::sqrt(double(rank));
@@ -116,12 +91,13 @@ void LoraAdapters::save(const std::string& path) const {
                     {"blocks", bl}});
 }
 
-LoraAdapters LoraAdapters::load(const std::string& path, const ModalityConfig& mc) {
+LoraAdapters LoraAdapters::load(const std::string& path, Modality expect, const LoraTargetFn& targets) {
   SafetensorsFile f(path);
   CB_CHECK_INPUT(f.meta("format") == "codebind-lora/1", "{}: not a codebind LoRA file (metadata format '{}')", path,
                  f.meta("format"));
   Modality m = parse_modality(f.meta("modality"), path + " metadata 'modality'");
-  CB_CHECK_INPUT(m == mc.modality, "{}: adapters are for '{}', the trunk is '{}'", path, modality_name(m), mc.name());
+  CB_CHECK_INPUT(m == expect, "{}: adapters are for '{}', the trunk is '{}'", path, modality_name(m),
+                 modality_name(expect));
   LoraAdapters a;
   a.modality = m;
   try {
@@ -145,7 +121,7 @@ LoraAdapters LoraAdapters::load(const std::string& path, const ModalityConfig& m
   }
   std::vector<std::string> problems;
   std::set<std::string> expected;
-  for (const Target& t : target_list(mc, a.blocks, a.mode)) {
+  for (const LoraTarget& t : targets(a.blocks, a.mode)) {
     for (auto [suf, shape] : {std::pair<const char*, std::vector<int64_t>>{"_lora_down", {a.rank, t.in}},
                               std::pair<const char*, std::vector<int64_t>>{"_lora_up", {t.out, a.rank}}}) {
       const std::string k = t.weight + suf;

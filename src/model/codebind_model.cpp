@@ -5,41 +5,40 @@
 #include "core/json_read.h"
 #include "io/finite_check.h"
 
+#include <set>
+
 namespace cb {
 
 namespace F = torch::nn::functional;
 
-DecoderGeometry decoder_geometry(const ModalityConfig& mc) {
+DecoderGeometry decoder_geometry(const TokenGrid& tg) {
   DecoderGeometry g;
-  g.out_channels = mc.modality == Modality::Imu ? mc.input_shape.at(0) : mc.in_channels;
-  if (mc.stem_kind == StemKind::Conv3d) {  // vision: (t, h, w), frames kept, space halved
-    g.grid = mc.patch_grid;
-    g.kernel = {mc.stride[0], std::max<int64_t>(1, mc.stride[1] / 2), std::max<int64_t>(1, mc.stride[2] / 2)};
-  } else if (mc.patch_grid.size() == 2) {
-    g.grid = mc.patch_grid;
-    g.kernel = {std::max<int64_t>(1, mc.stride[0] / 2), std::max<int64_t>(1, mc.stride[1] / 2)};
+  g.out_channels = tg.channels;
+  if (tg.grid.size() == 3) {  // (t, h, w): frames kept, space halved
+    g.grid = tg.grid;
+    g.kernel = {tg.stride[0], std::max<int64_t>(1, tg.stride[1] / 2), std::max<int64_t>(1, tg.stride[2] / 2)};
+  } else if (tg.grid.size() == 2) {
+    g.grid = tg.grid;
+    g.kernel = {std::max<int64_t>(1, tg.stride[0] / 2), std::max<int64_t>(1, tg.stride[1] / 2)};
   } else {  // 1-D token grids (imu, eeg): a 1 × P grid
-    g.grid = {1, mc.patch_grid.at(0)};
-    g.kernel = {1, std::max<int64_t>(1, mc.stride.at(0) / 2)};
+    g.grid = {1, tg.grid.at(0)};
+    g.kernel = {1, std::max<int64_t>(1, tg.stride.at(0) / 2)};
   }
   g.stride = g.kernel;
   return g;
 }
 
-CodeBindModel::CodeBindModel(const ModelConfig& cfg, const ImageBindConfig& ib_cfg, uint64_t seed)
-    : cfg_(cfg), seed_(seed), ib_cfg_(ib_cfg) {
+CodeBindModel::CodeBindModel(const ModelConfig& cfg, std::unique_ptr<Bridge> bridge, uint64_t seed)
+    : cfg_(cfg), seed_(seed), bridge_(std::move(bridge)) {
   for (Modality m : cfg_.modality_pair)
-    CB_CHECK_INPUT(ib_cfg_.has(m), "bridge has no '{}' tower (config key 'modality_pair')", modality_name(m));
-  CB_CHECK_INPUT(cfg_.shared_dim == ib_cfg_.out_dim,
-                 "config key 'shared_dim' = {} but the bridge's heads output {} dims", cfg_.shared_dim, ib_cfg_.out_dim);
-  bridge_ = ImageBindModel(ib_cfg_, cfg_.modality_pair, seed_);
+    CB_CHECK_INPUT(bridge_->has(m), "bridge has no '{}' tower (config key 'modality_pair')", modality_name(m));
+  CB_CHECK_INPUT(cfg_.shared_dim == bridge_->out_dim(),
+                 "config key 'shared_dim' = {} but the bridge's heads output {} dims", cfg_.shared_dim,
+                 bridge_->out_dim());
 }
 
-CodeBindModel::CodeBindModel(const ModelConfig& cfg, const ImageBindConfig& ib_cfg, const SafetensorsFile& bridge,
-                             uint64_t seed)
-    : CodeBindModel(cfg, ib_cfg, seed) {
-  bridge_.load(bridge, bridge.path());
-  for (auto& [n, t] : bridge_.params) t = t.detach().clone();  // own the memory (trained in place)
+CodeBindModel::CodeBindModel(const ModelConfig& cfg, const SafetensorsFile& bridge, uint64_t seed)
+    : CodeBindModel(cfg, open_bridge(bridge, cfg.modality_pair), seed) {
   build_new_modules();
 }
 
@@ -47,29 +46,32 @@ void CodeBindModel::build_new_modules() {
   torch::manual_seed(seed_);
   const int64_t d = cfg_.shared_dim + cfg_.specific_dim;
   for (Modality m : cfg_.non_text()) {
-    const ModalityConfig& mc = ib_cfg_.at(m);
-    if (cfg_.specific_dim > 0) specific_.emplace(m, SpecificHead(mc.embed_dim, cfg_.specific_dim));
+    if (cfg_.specific_dim > 0) specific_.emplace(m, SpecificHead(bridge_->width(m), cfg_.specific_dim));
     if (cfg_.reconstructs(m)) {
       DecoderConfig dc;
       dc.in_dim = d;
-      dc.trunk_dim = mc.embed_dim;
+      dc.trunk_dim = bridge_->width(m);
       dc.width = cfg_.decoder_width;
       dc.depth = cfg_.decoder_depth;
       dc.heads = cfg_.decoder_heads;
-      dc.geometry = decoder_geometry(mc);
+      dc.geometry = decoder_geometry(bridge_->token_grid(m));
       decoders_.emplace(m, ReconDecoder(dc));
     }
   }
   if (cfg_.train_mode == TrainMode::Lora)
     for (Modality m : cfg_.targets()) {
       if (m == Modality::Text) continue;
-      const ModalityConfig& mc = ib_cfg_.at(m);
+      const int64_t depth = bridge_->num_blocks(m);
       std::vector<int64_t> blocks;
       for (int b : cfg_.lora_blocks)
-        if (b < mc.num_blocks) blocks.push_back(b);
+        if (b < depth) blocks.push_back(b);
       CB_CHECK_INPUT(!blocks.empty(), "config key 'lora_blocks': no block of the {}-block '{}' trunk selected",
-                     mc.num_blocks, modality_name(m));
-      lora_.emplace(m, LoraAdapters::create(mc, cfg_.lora_rank, blocks, LoraMode::All, seed_ + 17));
+                     depth, modality_name(m));
+      const Bridge& br = *bridge_;
+      lora_.emplace(m, LoraAdapters::create(
+                           m, cfg_.lora_rank, blocks, LoraMode::All,
+                           [&br, m](const std::vector<int64_t>& b, LoraMode mode) { return br.lora_targets(m, b, mode); },
+                           seed_ + 17));
     }
   quant_ = std::make_unique<MultimodalQuantiser>(cfg_.quantiser_config(seed_ + 29));
 }
@@ -77,19 +79,19 @@ void CodeBindModel::build_new_modules() {
 Encoded CodeBindModel::encode(Modality m, const at::Tensor& input, bool cls_only) {
   Encoded out;
   if (m == Modality::Text) {
-    out.e = F::normalize(bridge_.head_embedding(m, input), F::NormalizeFuncOptions().dim(-1));  // (B, d_c)
+    out.e = F::normalize(bridge_->head_embedding(m, input), F::NormalizeFuncOptions().dim(-1));  // (B, d_c)
     out.batch = out.e.size(0);
     return out;
   }
-  auto tok = bridge_.tokens(m, input);  // (N, L, D)
+  auto tok = bridge_->tokens(m, input);  // (N, L, D)
   auto lit = lora_.find(m);
-  auto z = bridge_.trunk(m, tok, lit == lora_.end() ? nullptr : &lit->second);  // (N, L, D)
-  const FlatInput fi = bridge_.flatten_clips(m, input);
+  auto z = bridge_->trunk(m, tok, lit == lora_.end() ? nullptr : &lit->second);  // (N, L, D)
+  const FlatInput fi = bridge_->flatten_clips(m, input);
   out.batch = fi.batch;
   out.trunk = z;
-  out.pos_embed = bridge_.pos_embed(m);
+  out.pos_embed = bridge_->pos_embed(m);
   auto zh = cls_only ? z.slice(1, 0, 1) : z;
-  auto e = bridge_.head_all_tokens(m, zh);  // (N, L, d_c)
+  auto e = bridge_->head_all_tokens(m, zh);  // (N, L, d_c)
   if (auto s = specific_.find(m); s != specific_.end()) e = torch::cat({e, s->second->forward(zh)}, -1);
   e = F::normalize(e, F::NormalizeFuncOptions().dim(-1));  // per token over d_c + d_s
   if (fi.clips > 1) e = e.view({fi.batch, fi.clips, e.size(1), e.size(2)}).mean(1);  // clip average
@@ -103,7 +105,8 @@ QuantiserOutput CodeBindModel::quantise(Modality m, const Encoded& enc, bool tra
 }
 
 std::vector<std::pair<std::string, NamedTensors>> CodeBindModel::trainable_groups(bool freeze_bridge_heads) {
-  for (auto& [n, t] : bridge_.params) t.requires_grad_(false);
+  for (Modality m : bridge_->modalities())
+    for (auto& [n, t] : bridge_->named_params(m)) const_cast<at::Tensor&>(t).requires_grad_(false);
   NamedTensors pre, fresh;
   auto add = [](NamedTensors& g, const std::string& n, at::Tensor& t) {
     if (!t.is_floating_point()) return;
@@ -111,17 +114,13 @@ std::vector<std::pair<std::string, NamedTensors>> CodeBindModel::trainable_group
     g.emplace_back(n, t);
   };
   for (Modality m : cfg_.modality_pair) {
-    const ModalityConfig& mc = ib_cfg_.at(m);
     const bool frozen_bridge = freeze_bridge_heads && is_bridge(m);
     if (frozen_bridge) continue;
     if (cfg_.train_mode == TrainMode::FullTune) {
-      for (auto& nt : bridge_.trainable_params(m)) pre.push_back(std::move(nt));
+      for (auto& nt : bridge_->trainable_params(m)) pre.push_back(std::move(nt));
       continue;
     }
-    if (mc.num_cls_tokens > 0) add(pre, mc.cls_key(), bridge_.params.at(mc.cls_key()));
-    add(pre, mc.head_ln_prefix() + ".weight", bridge_.params.at(mc.head_ln_prefix() + ".weight"));
-    add(pre, mc.head_ln_prefix() + ".bias", bridge_.params.at(mc.head_ln_prefix() + ".bias"));
-    add(pre, mc.head_proj_key, bridge_.params.at(mc.head_proj_key));
+    for (auto& [n, t] : bridge_->head_params(m)) add(pre, n, t);
   }
   for (auto& [m, l] : lora_)
     for (auto& [n, t] : l.params) add(pre, n, t);
@@ -135,7 +134,7 @@ std::vector<std::pair<std::string, NamedTensors>> CodeBindModel::trainable_group
 NamedTensors CodeBindModel::state_tensors() const {
   NamedTensors out;
   for (Modality m : cfg_.modality_pair)
-    for (const auto& n : bridge_.param_names(m)) out.emplace_back(n, bridge_.params.at(n));
+    for (auto& nt : bridge_->named_params(m)) out.push_back(std::move(nt));
   for (const auto& [m, l] : lora_)
     for (const auto& [n, t] : l.params) out.emplace_back("lora." + n, t);  // prefixed: not bridge keys
   for (const auto& [m, h] : specific_)
@@ -147,7 +146,7 @@ NamedTensors CodeBindModel::state_tensors() const {
 }
 
 void CodeBindModel::train(bool on) {
-  bridge_.train(on);
+  bridge_->train(on);
   for (auto& [m, d] : decoders_) d->train(on);
 }
 
@@ -157,7 +156,8 @@ void CodeBindModel::save(const std::string& path, const std::map<std::string, st
   std::map<std::string, std::string> meta = metadata;
   meta["model_config"] = cfg_.to_json().dump();
   meta["model_seed"] = std::to_string(seed_);
-  meta["imagebind_config"] = ib_cfg_.to_json().dump();
+  meta["bridge"] = bridge_->kind();
+  meta[bridge_config_key(bridge_->kind())] = bridge_->config_json().dump();
   meta["format"] = "codebind-model-1";
   save_safetensors(path, ts, meta);
 }
@@ -180,16 +180,14 @@ std::unique_ptr<CodeBindModel> CodeBindModel::load(const std::string& path) {
     cfg.validate(where);
     r.seed("seed", seed);
   }
-  const ImageBindConfig ib = ImageBindConfig::from_json(
-      parse_json_text(f.meta("imagebind_config"), path + " (metadata imagebind_config)"),
-      path + " (metadata imagebind_config)");
-  std::unique_ptr<CodeBindModel> m(new CodeBindModel(cfg, ib, seed));
-  m->bridge_.load(f, path);
-  for (auto& [n, t] : m->bridge_.params) t = t.detach().clone();
+  std::unique_ptr<CodeBindModel> m(new CodeBindModel(cfg, open_bridge(f, cfg.modality_pair), seed));
   m->build_new_modules();
+  std::set<std::string> bridge_names;
+  for (Modality b : m->bridge_->modalities())
+    for (const auto& [n, t] : m->bridge_->named_params(b)) bridge_names.insert(n);
   torch::NoGradGuard ng;
   for (auto& [n, t] : m->state_tensors()) {
-    if (m->bridge_.params.count(n)) continue;
+    if (bridge_names.count(n)) continue;
     at::Tensor src = f.get(n, t.sizes());
     check_finite(src, path, n);
     const_cast<at::Tensor&>(t).copy_(src);

@@ -1,14 +1,16 @@
-// codebind_model.h — the CodeBind model (docs/model.md §2–§6): the ImageBind-architecture encoders
-// (the bridge), per non-text modality the pretrained (shared) head plus a new specific head
-// on every token → (B, L, d_c + d_s) L2-normalised per token (clip-averaged), text (B, d_c)
-// shared only; the multimodal quantiser; LoRA on the target trunks; one reconstruction
-// decoder per modality of `recon`. Trainable sets follow docs/model.md §6.2 with the train modes
-// lora / headtune / fulltune and a switch that truly freezes the bridge heads.
+// codebind_model.h — the CodeBind model (docs/model.md §2–§6): a pretrained backbone (the
+// bridge: any encoders/bridge.h implementation, ImageBind for CodeBind-IB), per non-text
+// modality the bridge's (shared) head plus a new specific head on every token → (B, L, d_c + d_s)
+// L2-normalised per token (clip-averaged), text (B, d_c) shared only; the multimodal
+// quantiser; LoRA on the target trunks; one reconstruction decoder per modality of `recon`.
+// Trainable sets follow docs/model.md §6.2 with the train modes lora / headtune / fulltune and
+// a switch that truly freezes the bridge heads.
 //
-// Saved as RUN/model.safetensors: bridge tensors under their ImageBind names, LoRA tensors
+// Saved as RUN/model.safetensors: bridge tensors under the bridge's own names, LoRA tensors
 // under "lora.<LoRA name>", "specific.<m>.*", "decoder.<m>.*", "quant.*"; metadata: the model
-// config ("model_config"), its seed ("model_seed"), the bridge's ImageBind config
-// ("imagebind_config") and whatever the caller adds (the trainer adds its config as "config").
+// config ("model_config"), its seed ("model_seed"), the bridge kind ("bridge") and its config
+// (under the kind's key, "imagebind_config" for ImageBind) and whatever the caller adds (the
+// trainer adds its config as "config").
 #pragma once
 #include <torch/torch.h>
 
@@ -18,7 +20,7 @@
 
 #include "model/decoder.h"
 #include "model/specific_head.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/bridge.h"
 #include "encoders/lora.h"
 #include "io/safetensors.h"
 #include "model/model_config.h"
@@ -36,9 +38,10 @@ struct Encoded {
 
 class CodeBindModel {
  public:
-  // Builds CodeBind on top of a bridge (ImageBind names, e.g. RUN_PRETRAIN/bridge.safetensors).
-  // `seed` initialises the new modules (specific heads, decoders, LoRA, codebooks).
-  CodeBindModel(const ModelConfig& cfg, const ImageBindConfig& ib_cfg, const SafetensorsFile& bridge, uint64_t seed);
+  // Builds CodeBind on top of a bridge weight file (e.g. RUN_PRETRAIN/bridge.safetensors or a
+  // converted ImageBind checkpoint; encoders/bridge.h open_bridge). `seed` initialises the new
+  // modules (specific heads, decoders, LoRA, codebooks).
+  CodeBindModel(const ModelConfig& cfg, const SafetensorsFile& bridge, uint64_t seed);
   // Loads a saved model (model.safetensors; also the files of older runs, whose metadata held
   // the whole training config under "config").
   static std::unique_ptr<CodeBindModel> load(const std::string& path);
@@ -46,8 +49,8 @@ class CodeBindModel {
   void save(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
 
   const ModelConfig& config() const { return cfg_; }
-  const ImageBindConfig& bridge_config() const { return ib_cfg_; }
-  ImageBindModel& bridge() { return bridge_; }
+  Bridge& bridge() { return *bridge_; }
+  const Bridge& bridge() const { return *bridge_; }
   MultimodalQuantiser& quantiser() { return *quant_; }
   bool has_decoder(Modality m) const { return decoders_.count(m) > 0; }
   ReconDecoder& decoder(Modality m) { return decoders_.at(m); }
@@ -71,21 +74,21 @@ class CodeBindModel {
   void after_restore();
 
  private:
-  CodeBindModel(const ModelConfig& cfg, const ImageBindConfig& ib_cfg, uint64_t seed);
+  CodeBindModel(const ModelConfig& cfg, std::unique_ptr<Bridge> bridge, uint64_t seed);
   void build_new_modules();
 
   ModelConfig cfg_;
   uint64_t seed_;
-  ImageBindConfig ib_cfg_;
-  ImageBindModel bridge_;
+  std::unique_ptr<Bridge> bridge_;
   std::map<Modality, LoraAdapters> lora_;
   std::map<Modality, SpecificHead> specific_;
   std::map<Modality, ReconDecoder> decoders_;
   std::unique_ptr<MultimodalQuantiser> quant_;
 };
 
-// Decoder geometry of a modality of an ImageBind-architecture config (docs/model.md §4.2, the reference's table scaled to
-// the config's token grid: kernel = stride = patch stride / 2 → half-resolution output).
-DecoderGeometry decoder_geometry(const ModalityConfig& mc);
+// Decoder geometry of a tower's token grid (docs/model.md §4.2, the reference's table scaled
+// to the grid: kernel = stride = patch stride / 2 → half-resolution output; 3-D grids keep
+// their frames).
+DecoderGeometry decoder_geometry(const TokenGrid& tg);
 
 }  // namespace cb

@@ -12,7 +12,7 @@
 #include "io/run_dir.h"
 #include "core/progress.h"
 #include "data/manifest.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "io/mapped_file.h"
 #include "train/batch_plan.h"
 #include "train/schedule.h"
@@ -158,7 +158,7 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
   torch::manual_seed(cfg.seed);
   ImageBindModel model(ib, towers, cfg.seed);
   for (auto& [n, t] : model.params) t = t.detach().clone();  // own the memory; leaves
-  InputPipeline inputs(ib);
+  InputPipeline inputs(model);
   std::ofstream metrics(out_dir + "/metrics.jsonl");
   write_file_atomic(out_dir + "/pretrain_config.json", cfg.to_json().dump(2));
 

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "encoders/bridge_config.h"
+#include "encoders/imagebind/small_bridge.h"
 #include "core/modality.h"
 
 namespace cb {

@@ -38,16 +38,16 @@ std::string modality_list(const std::vector<Modality>& ms) {
 // Bytes a training step needs (see estimate_tower_bytes): every tower of the run, each
 // reconstruction decoder (12·w² per layer, trained: ×4; activations 16·B·T·w per layer), the
 // codebooks.
-double estimate_train_bytes(const TrainConfig& cfg, const ImageBindConfig& ib) {
+double estimate_train_bytes(const TrainConfig& cfg, const Bridge& bridge) {
   double bytes = 0;
   const double w = cfg.model.decoder_width, L = cfg.model.decoder_depth, B = cfg.optim.batch_size;
   for (Modality m : cfg.model.modality_pair) {
-    if (!ib.has(m)) continue;
-    bytes += estimate_tower_bytes(ib, m, cfg.optim.batch_size, true);
+    if (!bridge.has(m)) continue;
+    bytes += bridge.estimate_bytes(m, cfg.optim.batch_size, true);
     if (cfg.model.reconstructs(m)) {
-      double tokens = 1;
-      for (const ParamSpec& p : param_specs(ib, m))
-        if (p.name == ib.at(m).pos_embed_key && p.shape.size() >= 2) tokens = double(p.shape[p.shape.size() - 2]);
+      double tokens = 1;  // the cls token and the patch grid
+      for (int64_t g : bridge.token_grid(m).grid) tokens *= double(g);
+      tokens += 1;
       bytes += 4.0 * (4.0 * 12.0 * w * w * L + 16.0 * B * tokens * w * L);
     }
   }
@@ -72,8 +72,10 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   const std::string bridge_path = resolve_bridge_path(opt_.bridge);
   SafetensorsFile bridge(bridge_path);
   bridge.verify_checksum();
-  ImageBindConfig ib = ImageBindConfig::from_metadata(bridge.meta("imagebind_config"), bridge_path);
-  check_fits_in_memory(uint64_t(std::min(estimate_train_bytes(cfg_, ib), 1.8e19)), "training with this config",
+  std::string kind;
+  const nlohmann::json bridge_cfg = bridge_config_of(bridge, &kind);
+  const std::unique_ptr<Bridge> shape_only = make_bridge(kind, bridge_cfg, {}, bridge_path);  // nothing allocated
+  check_fits_in_memory(uint64_t(std::min(estimate_train_bytes(cfg_, *shape_only), 1.8e19)), "training with this config",
                        fmt::format("batch {}, towers {}, decoder width {} × depth {}", cfg_.optim.batch_size,
                                    modality_list(cfg_.model.modality_pair), cfg_.model.decoder_width, cfg_.model.decoder_depth));
   // Every check passed: only now is the run directory created (or refused) and locked.
@@ -83,8 +85,8 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   for (const std::string& t : run_dir_->removed_temporaries())
     spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
   torch::manual_seed(cfg_.run.seed);
-  model_ = std::make_unique<CodeBindModel>(cfg_.model, ib, bridge, cfg_.run.seed);
-  inputs_ = std::make_unique<InputPipeline>(ib);
+  model_ = std::make_unique<CodeBindModel>(cfg_.model, bridge, cfg_.run.seed);
+  inputs_ = std::make_unique<InputPipeline>(model_->bridge());
   planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.model.modality_pair, "train", cfg_.optim.batch_size, cfg_.run.seed,
                                             cfg_.optim.scale_factor);
   std::vector<ParamGroup> groups;

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/shape_str.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 
 namespace cb {
 

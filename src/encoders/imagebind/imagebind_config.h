@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "core/modality.h"
+#include "encoders/input_spec.h"
+#include "io/safetensors.h"
 
 namespace cb {
 
@@ -109,6 +111,9 @@ struct ParamSpec {
 
 struct ImageBindConfig {
   int64_t out_dim = 1024;  // every head's output size
+  // How manifest items are scaled into inputs (JSON "inputs": "imagebind" | "standardised");
+  // the reference transforms unless the bridge was trained by `codebind pretrain`.
+  InputScaling inputs = InputScaling::ImageBind;
   std::map<Modality, ModalityConfig> modalities;
 
   // imagebind_huge(): the six pretrained towers (docs/imagebind.md §1.2 table, §6.1 key list).
@@ -126,6 +131,9 @@ struct ImageBindConfig {
   // not a valid config.
   static ImageBindConfig from_metadata(const std::string& text, const std::string& file,
                                        const std::string& key = "imagebind_config");
+  // The config of a bridge or CodeBind model file (metadata "imagebind_config"); files from
+  // before "inputs" was recorded get the scaling they were trained with (standardised).
+  static ImageBindConfig of_file(const SafetensorsFile& f);
   // "huge" → huge(); anything else is a path to a JSON config.
   static ImageBindConfig from_arg(const std::string& huge_or_path);
   // Writes the same schema back (round-trips through from_json).

@@ -1,5 +1,5 @@
-// bridge_config.cpp — see bridge_config.h.
-#include "encoders/bridge_config.h"
+// small_bridge.cpp — see small_bridge.h.
+#include "encoders/imagebind/small_bridge.h"
 
 #include "core/error.h"
 #include "core/json_read.h"
@@ -43,6 +43,7 @@ ImageBindConfig small_bridge_config(const BridgeSizes& s) {
   ImageBindConfig huge = ImageBindConfig::huge();
   ImageBindConfig c;
   c.out_dim = s.out_dim;
+  c.inputs = InputScaling::Standardised;  // trained from scratch on standardised sensor data
   auto trunk = [&](ModalityConfig& mc) {
     mc.embed_dim = s.width;
     mc.num_blocks = s.blocks;

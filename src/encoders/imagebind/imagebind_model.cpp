@@ -1,7 +1,7 @@
 // imagebind_model.cpp — construction (reference-like random init), loading by state-dict
 // name with one complete error report, parameter listing and device/dtype moves of
 // ImageBindModel. The forward stages live in imagebind_forward.cpp.
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -101,8 +101,62 @@ ImageBindModel::ImageBindModel(const ImageBindConfig& cfg, std::vector<Modality>
   gen_ = at::make_generator<at::CPUGeneratorImpl>(0x9E3779B97F4A7C15ULL);
 }
 
-bool ImageBindModel::has(Modality m) const {
-  return std::find(which_.begin(), which_.end(), m) != which_.end();
+// ---- the Bridge interface --------------------------------------------------------------------
+
+InputSpec ImageBindModel::input_spec(Modality m) const {
+  const ModalityConfig& mc = cfg_.at(m);
+  return InputSpec{m, mc.input_shape, cfg_.inputs};
+}
+
+TokenGrid ImageBindModel::token_grid(Modality m) const {
+  const ModalityConfig& mc = cfg_.at(m);
+  CB_CHECK_INPUT(mc.stem_kind != StemKind::TokenEmbedding, "the text tower has no patch grid");
+  // IMU's Linear stem reads (6, T) samples: channels come from the input, not the stem.
+  const int64_t channels = mc.stem_kind == StemKind::Linear ? mc.input_shape.at(0) : mc.in_channels;
+  return TokenGrid{mc.patch_grid, mc.stride, channels};
+}
+
+double ImageBindModel::estimate_bytes(Modality m, int64_t batch, bool training) const {
+  return estimate_tower_bytes(cfg_, m, batch, training);
+}
+
+NamedTensors ImageBindModel::head_params(Modality m) {
+  const ModalityConfig& mc = cfg_.at(m);
+  NamedTensors out;
+  auto add = [&](const std::string& n) { out.emplace_back(n, params.at(n)); };
+  if (mc.num_cls_tokens > 0) add(mc.cls_key());
+  add(mc.head_ln_prefix() + ".weight");
+  add(mc.head_ln_prefix() + ".bias");
+  add(mc.head_proj_key);
+  return out;
+}
+
+std::vector<LoraTarget> ImageBindModel::lora_targets(Modality m, const std::vector<int64_t>& blocks,
+                                                     LoraMode mode) const {
+  return imagebind_lora_targets(cfg_.at(m), blocks, mode);
+}
+
+std::vector<LoraTarget> imagebind_lora_targets(const ModalityConfig& mc, const std::vector<int64_t>& blocks,
+                                               LoraMode mode) {
+  const int64_t D = mc.embed_dim, M = mc.mlp_hidden;
+  std::vector<LoraTarget> out;
+  for (int64_t b : blocks) {
+    CB_CHECK_INPUT(b >= 0 && b < mc.num_blocks, "LoRA block {} outside the {} trunk's {} blocks", b, mc.name(),
+                   mc.num_blocks);
+    const std::string p = mc.block_key(b);
+    if (mode != LoraMode::AttnOut) out.push_back({p + "attn.in_proj_weight", 3 * D, D});
+    out.push_back({p + "attn.out_proj.weight", D, D});
+    if (mode == LoraMode::All) {
+      out.push_back({p + "mlp.fc1.weight", M, D});
+      out.push_back({p + "mlp.fc2.weight", D, M});
+    }
+  }
+  return out;
+}
+
+void ImageBindModel::load(const SafetensorsFile& f) {
+  load(f, f.path());
+  for (auto& [n, t] : params) t = t.detach().clone();  // own the memory (trained in place)
 }
 
 // ---- loading --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// bridge_config.h — a small ImageBind-architecture configuration for bridges trained from
+// small_bridge.h — a small ImageBind-architecture configuration for bridges trained from
 // scratch (`codebind pretrain`, the sensor-suite default). It starts from ImageBind-Huge's
 // config (so every state-dict key name is the real one) and shrinks widths, depths, input
 // sizes and patch kernels, so CodeBind trains on top of it exactly as on ImageBind-Huge.
@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "encoders/imagebind_config.h"
+#include "encoders/imagebind/imagebind_config.h"
 
 namespace cb {
 

@@ -1,7 +1,7 @@
 // imagebind_config.cpp — the Huge preset, the JSON schema reader/writer and the state-dict
 // shape listing of an ImageBind-architecture model
 // (docs/imagebind.md §1.2, §6.1, §6.3).
-#include "encoders/imagebind_config.h"
+#include "encoders/imagebind/imagebind_config.h"
 
 #include <cmath>
 #include <fstream>
@@ -448,6 +448,7 @@ ImageBindConfig ImageBindConfig::from_json(const nlohmann::json& j, const std::s
   cfg.out_dim = r.i64("out_embed_dim");
   CB_CHECK_INPUT(cfg.out_dim > 0, "{}: out_embed_dim must be positive", where);
   double scale_max = r.has("logit_scale_max") ? r.num("logit_scale_max") : 100.0;
+  if (r.has("inputs")) cfg.inputs = parse_input_scaling(r.str("inputs"), where + ".inputs");
   Reader mods = r.sub("modalities");
   CB_CHECK_INPUT(!mods.j.empty(), "{}: 'modalities' is empty", where);
   for (auto it = mods.j.begin(); it != mods.j.end(); ++it) {
@@ -485,6 +486,16 @@ ImageBindConfig ImageBindConfig::from_metadata(const std::string& text, const st
   return from_json(j, file + " (metadata " + key + ")");
 }
 
+ImageBindConfig ImageBindConfig::of_file(const SafetensorsFile& f) {
+  ImageBindConfig cfg = from_metadata(f.meta("imagebind_config"), f.path());
+  // Files written before the config carried "inputs": every bridge then came from `pretrain`
+  // (its own file, or inside a CodeBind model trained on it) and used standardised inputs.
+  const bool legacy = !f.meta("pretrain_config").empty() || f.meta("format") == "codebind-model-1";
+  if (legacy && f.meta("imagebind_config").find("\"inputs\"") == std::string::npos)
+    cfg.inputs = InputScaling::Standardised;
+  return cfg;
+}
+
 ImageBindConfig ImageBindConfig::from_arg(const std::string& huge_or_path) {
   if (huge_or_path == "huge") return huge();
   return from_file(huge_or_path);
@@ -495,6 +506,7 @@ nlohmann::json ImageBindConfig::to_json() const {
   j["schema"] = "imagebind-small-config/1";
   j["out_embed_dim"] = out_dim;
   j["logit_scale_max"] = 100.0;
+  j["inputs"] = input_scaling_name(inputs);
   nlohmann::json mods = nlohmann::json::object();
   for (const auto& [m, c] : modalities) mods[modality_name(m)] = modality_to_json(c, out_dim);
   j["modalities"] = mods;

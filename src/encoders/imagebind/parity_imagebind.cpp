@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "encoders/parity_imagebind.h"
+#include "encoders/imagebind/parity_imagebind.h"
 #include "core/error.h"
 #include "core/parity.h"
-#include "encoders/imagebind_model.h"
+#include "encoders/imagebind/imagebind_model.h"
 #include "io/weights.h"
 
 namespace cb {
