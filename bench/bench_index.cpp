@@ -38,6 +38,7 @@
 
 namespace {
 using namespace cb::index;
+using cb::RunModel, cb::load_run_model, cb::build_index_from_run;
 
 int bench_index(const cb::bench::BenchArgs& a) {
   const int64_t N = a.get_int("n", 1000000), nq = a.get_int("nq", 64);

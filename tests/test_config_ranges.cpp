@@ -62,12 +62,12 @@ std::vector<Format> formats() {
        [](const json& j) {
          test::TempDir d;
          std::ofstream(d.file("suite.json")) << j.dump();
-         data::SuiteOptions o;
+         suite::SuiteOptions o;
          o.config_path = d.file("suite.json");
          o.out_dir = d.file("out");
          o.size = "small";
          o.progress = false;
-         data::generate_sensor_suite(o);
+         suite::generate_sensor_suite(o);
        },
        false},
   };

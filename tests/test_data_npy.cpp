@@ -118,7 +118,7 @@ TEST(DataNpy, FuzzSeedsParse) {
 
 TEST(DataSources, HersheyGlyphsParse) {
   // '1' of the Roman simplex font: one stroke of 4 points ("NJPISFS[") after the extent "H\".
-  auto g = cb::data::parse_hershey("12345  5H\\NJPISFS[\n12345  3E_IR[R\n", "t.jhf");
+  auto g = cb::suite::parse_hershey("12345  5H\\NJPISFS[\n12345  3E_IR[R\n", "t.jhf");
   ASSERT_EQ(g.size(), 2u);
   EXPECT_EQ(g[0].left, 'H' - 'R');
   ASSERT_EQ(g[0].strokes.size(), 1u);
@@ -126,11 +126,11 @@ TEST(DataSources, HersheyGlyphsParse) {
   EXPECT_EQ(g[0].strokes[0][3].x, 'S' - 'R');
   EXPECT_EQ(g[0].strokes[0][3].y, '[' - 'R');
   // Pen-up splits strokes; wrapped records join lines.
-  auto w = cb::data::parse_hershey("12345  5H\\NJPI R\nSFS[\n", "t.jhf");
+  auto w = cb::suite::parse_hershey("12345  5H\\NJPI R\nSFS[\n", "t.jhf");
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].strokes.size(), 2u);
-  EXPECT_THROW(cb::data::parse_hershey("12345 10H\\NJ\n", "t.jhf"), cb::InputError);
-  EXPECT_THROW(cb::data::parse_hershey("12345 xxH\\NJ\n", "t.jhf"), cb::InputError);
+  EXPECT_THROW(cb::suite::parse_hershey("12345 10H\\NJ\n", "t.jhf"), cb::InputError);
+  EXPECT_THROW(cb::suite::parse_hershey("12345 xxH\\NJ\n", "t.jhf"), cb::InputError);
 }
 
 TEST(DataSources, GimpPatternParses) {
@@ -142,12 +142,12 @@ TEST(DataSources, GimpPatternParses) {
   b += "GPAT";
   b += std::string("p\0", 2);
   b += std::string("\x0a\x14\x1e\x28\x32\x3c", 6);
-  auto p = cb::data::parse_gimp_pattern(reinterpret_cast<const uint8_t*>(b.data()), b.size(), "p.pat");
+  auto p = cb::suite::parse_gimp_pattern(reinterpret_cast<const uint8_t*>(b.data()), b.size(), "p.pat");
   EXPECT_EQ(p.width, 2);
   EXPECT_EQ(p.rgb[4], 0x32);
-  EXPECT_THROW(cb::data::parse_gimp_pattern(reinterpret_cast<const uint8_t*>(b.data()), b.size() - 1, "p.pat"),
+  EXPECT_THROW(cb::suite::parse_gimp_pattern(reinterpret_cast<const uint8_t*>(b.data()), b.size() - 1, "p.pat"),
                cb::InputError);
   b[20] = 'X';
-  EXPECT_THROW(cb::data::parse_gimp_pattern(reinterpret_cast<const uint8_t*>(b.data()), b.size(), "p.pat"),
+  EXPECT_THROW(cb::suite::parse_gimp_pattern(reinterpret_cast<const uint8_t*>(b.data()), b.size(), "p.pat"),
                cb::InputError);
 }

@@ -36,10 +36,10 @@ class DataSuite : public ::testing::Test {
     dir_ = nullptr;
   }
   static void generate(const std::string& out, uint64_t seed, int threads) {
-    cb::data::SuiteOptions o;
+    cb::suite::SuiteOptions o;
     o.out_dir = out, o.seed = seed, o.config_path = dir_->file("tiny.json"), o.size = "small";
     o.threads = threads, o.progress = false;
-    cb::data::generate_sensor_suite(o);
+    cb::suite::generate_sensor_suite(o);
   }
   static cb::test::TempDir* dir_;
 };
@@ -150,15 +150,15 @@ TEST_F(DataSuite, ClassIsVisibleInTheData) {
 
 TEST(DataSuiteConfig, DefaultConfigMatchesFile) {
   const std::string path = std::string(CODEBIND_SOURCE_DIR) + "/configs/sensor-suite.json";
-  EXPECT_EQ(cb::data::default_suite_config(), nlohmann::json::parse(slurp(path)));
+  EXPECT_EQ(cb::suite::default_suite_config(), nlohmann::json::parse(slurp(path)));
   // Overrides merge: one key changes, the rest stays.
   cb::test::TempDir d;
   std::ofstream(d.file("o.json")) << R"({"audio":{"snr_db":[0,1]}})";
-  auto c = cb::data::load_suite_config(d.file("o.json"));
+  auto c = cb::suite::load_suite_config(d.file("o.json"));
   EXPECT_EQ(c["audio"]["snr_db"][1].get<double>(), 1.0);
   EXPECT_EQ(c["audio"]["sample_rate"].get<int>(), 16000);
   std::ofstream(d.file("bad.json")) << R"({"text":{"formats":["cursive"]}})";
-  cb::data::SuiteOptions o;
+  cb::suite::SuiteOptions o;
   o.out_dir = d.file("x"), o.config_path = d.file("bad.json"), o.progress = false;
-  EXPECT_THROW(cb::data::generate_sensor_suite(o), cb::InputError);
+  EXPECT_THROW(cb::suite::generate_sensor_suite(o), cb::InputError);
 }

@@ -17,6 +17,7 @@ namespace cb::eval {
 namespace {
 
 using nlohmann::json;
+using namespace cb::report;  // metrics.json, the report and compare_runs
 
 constexpr int64_t kC = 4, kD = 16, kM = 4;  // classes, dims per half, code chunks
 

@@ -16,6 +16,7 @@
 namespace cb::eval {
 namespace {
 using test::slurp;
+using namespace cb::report;  // the plots and the PNG writer under test
 
 TEST(EvalRaster, PngRoundTripKeepsPixels) {
   test::TempDir dir;

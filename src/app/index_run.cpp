@@ -2,14 +2,18 @@
 #include "app/index_run.h"
 
 #include <filesystem>
+#include <map>
 
 #include "app/embed_split.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/manifest.h"
+#include "index/search.h"
 #include "quant/code_pack.h"
 
-namespace cb::index {
+namespace cb {
+
+using namespace cb::index;  // the code index this file fills and searches
 namespace {
 
 constexpr int64_t kBatch = 64;  // items per forward pass
@@ -20,12 +24,19 @@ at::Tensor pack_or_zeros(const at::Tensor& codes, int64_t n, uint32_t chunks, ui
 
 }  // namespace
 
-RunModel load_run_model(const std::string& run_dir) {
-  const std::string path = run_dir + "/model.safetensors";
-  CB_CHECK_INPUT(std::filesystem::exists(path), "{}: not found (is {} a CodeBind training run?)", path, run_dir);
+RunModel open_run_model(const std::string& run) {
+  const bool file = std::filesystem::is_regular_file(run);
+  const std::string path = file ? run : run + "/model.safetensors";
+  CB_CHECK_INPUT(std::filesystem::exists(path), "{}: not found (is {} a CodeBind training run?)", path, run);
   RunModel rm;
-  rm.run_dir = run_dir;
+  rm.run_dir = file ? std::filesystem::path(run).parent_path().string() : run;
   rm.model = CodeBindModel::load(path);
+  rm.inputs = std::make_unique<InputPipeline>(rm.model->bridge(), false);
+  return rm;
+}
+
+void attach_codebooks(RunModel& rm) {
+  const std::string path = rm.run_dir + "/model.safetensors";
   const auto& q = rm.model->config().quantiser;
   CB_CHECK_INPUT(q.use_vq && !q.standard_vq && !q.separate_codebooks,
                  "{}: the code index needs one shared codebook of chunks; this run is a {} ablation", path,
@@ -34,7 +45,6 @@ RunModel load_run_model(const std::string& run_dir) {
   CB_CHECK_INPUT(cfg.specific_dim == 0 || cfg.specific_dim == cfg.shared_dim,
                  "{}: the code index needs the specific half as wide as the shared half ({} vs {})", path,
                  cfg.specific_dim, cfg.shared_dim);
-  rm.inputs = std::make_unique<InputPipeline>(rm.model->bridge_config(), false);
   auto& mvq = rm.model->quantiser();
   rm.codebooks.shared = codebook_from_tensor(mvq.shared_codebook().weight.detach().cpu(), path + ": shared codebook");
   for (Modality m : cfg.modality_pair)
@@ -42,7 +52,38 @@ RunModel load_run_model(const std::string& run_dir) {
       rm.codebooks.specific[m] = codebook_from_tensor(mvq.specific_codebook(m).weight.detach().cpu(),
                                                       path + ": specific codebook");
   rm.fingerprint = codebook_fingerprint(rm.codebooks.shared, rm.codebooks.specific);
+}
+
+RunModel load_run_model(const std::string& run_dir) {
+  RunModel rm = open_run_model(run_dir);
+  attach_codebooks(rm);
   return rm;
+}
+
+std::vector<data::Item> query_items(Modality m, const std::vector<std::string>& paths) {
+  std::vector<data::Item> items(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    CB_CHECK_INPUT(std::filesystem::exists(paths[i]), "{}: query file not found", paths[i]);
+    items[i].id = paths[i];
+    items[i].modality = m;
+    items[i].file = std::filesystem::absolute(paths[i]).string();
+  }
+  return items;
+}
+
+std::vector<std::vector<Hit>> search_rows(const Index& ix, const EmbeddingRows& rows, const SearchOptions& so,
+                                          bool quantise_queries) {
+  // Queries of one modality per search call (concat uses that modality's codebook).
+  std::map<Modality, std::vector<int64_t>> by_mod;
+  for (int64_t i = 0; i < rows.emb.size(0); ++i) by_mod[rows.modalities[i]].push_back(i);
+  std::vector<std::vector<Hit>> hits(rows.emb.size(0));
+  for (const auto& [m, sel] : by_mod) {
+    at::Tensor e = rows.emb.index_select(0, at::tensor(sel, at::kLong));
+    at::Tensor q = query_vectors(ix, e, m, so.mode, quantise_queries);
+    auto r = search(ix, q.data_ptr<float>(), q.size(0), q.size(1), m, so);
+    for (size_t i = 0; i < sel.size(); ++i) hits[sel[i]] = std::move(r[i]);
+  }
+  return hits;
 }
 
 void check_same_model(const Index& ix, const RunModel& rm) {
@@ -118,15 +159,9 @@ EmbeddingRows embed_texts(RunModel& rm, const std::vector<std::string>& texts) {
 EmbeddingRows embed_files(RunModel& rm, Modality m, const std::vector<std::string>& paths) {
   CB_CHECK_INPUT(m != Modality::Text, "index search: give text queries with --text");
   CB_CHECK_INPUT(rm.model->config().has(m), "{}: the run has no {} tower", rm.run_dir, modality_name(m));
-  std::vector<data::Item> items(paths.size());
+  const std::vector<data::Item> items = query_items(m, paths);
   std::vector<const data::Item*> ptrs;
-  for (size_t i = 0; i < paths.size(); ++i) {
-    CB_CHECK_INPUT(std::filesystem::exists(paths[i]), "{}: query file not found", paths[i]);
-    items[i].id = paths[i];
-    items[i].modality = m;
-    items[i].file = std::filesystem::absolute(paths[i]).string();
-    ptrs.push_back(&items[i]);
-  }
+  for (const data::Item& it : items) ptrs.push_back(&it);
   EmbeddingRows r;
   r.path = rm.run_dir + " (" + std::string(modality_name(m)) + " queries)";
   std::vector<at::Tensor> rows;
@@ -141,4 +176,4 @@ EmbeddingRows embed_files(RunModel& rm, Modality m, const std::vector<std::strin
   return r;
 }
 
-}  // namespace cb::index
+}  // namespace cb

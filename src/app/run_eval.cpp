@@ -39,7 +39,7 @@ void scatter_plots(const eval::EmbeddingSet& set, const std::string& dir, std::v
       auto lab = me.labels.dim() == 1 ? me.labels : me.labels.argmax(1);
       for (size_t i = 0; i < cat.size(); ++i) cat[i] = static_cast<int>(lab[i].item<int64_t>());
       const std::string f1 = "plot_" + mod + "_" + ename + "_class.png";
-      eval::plot_scatter(dir + "/" + f1, x, y, cat, set.classes, {mod + " " + ename + " embedding (PCA) by class", "pc1", "pc2"});
+      report::plot_scatter(dir + "/" + f1, x, y, cat, set.classes, {mod + " " + ename + " embedding (PCA) by class", "pc1", "pc2"});
       plots.push_back(f1);
       if (!attr.empty()) {
         std::map<std::string, int> ids;
@@ -50,7 +50,7 @@ void scatter_plots(const eval::EmbeddingSet& set, const std::string& dir, std::v
           cat[i] = ids[v];
         }
         const std::string f2 = "plot_" + mod + "_" + ename + "_" + attr + ".png";
-        eval::plot_scatter(dir + "/" + f2, x, y, cat, names, {mod + " " + ename + " embedding (PCA) by " + attr, "pc1", "pc2"});
+        report::plot_scatter(dir + "/" + f2, x, y, cat, names, {mod + " " + ename + " embedding (PCA) by " + attr, "pc1", "pc2"});
         plots.push_back(f2);
       }
     }
@@ -60,15 +60,15 @@ void scatter_plots(const eval::EmbeddingSet& set, const std::string& dir, std::v
 void curve_plot(const std::string& run_dir, std::vector<std::string>& plots) {
   const std::string path = run_dir + "/metrics.jsonl";
   if (!fs::exists(path)) return;
-  auto rows = eval::read_jsonl(path);
+  auto rows = report::read_jsonl(path);
   if (rows.empty()) return;
-  auto curves = eval::curves_from_jsonl(rows, "global_step");
-  std::vector<eval::Series> s;
+  auto curves = report::curves_from_jsonl(rows, "global_step");
+  std::vector<report::Series> s;
   for (const char* k : {"loss", "info_nce", "loss_rec", "loss_modal_decomp", "loss_cmcm"})
     if (curves.count(k)) s.push_back({k, curves[k].x, curves[k].y});
   if (s.empty() && curves.count("loss")) s.push_back({"loss", curves["loss"].x, curves["loss"].y});
   if (s.empty()) return;
-  eval::plot_lines(run_dir + "/plot_training.png", s, {"training losses", "step", "loss"});
+  report::plot_lines(run_dir + "/plot_training.png", s, {"training losses", "step", "loss"});
   plots.push_back("plot_training.png");
 }
 
@@ -105,7 +105,7 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
   }
   eval::save_embedding_set(eval::embedding_set_path(run_dir, split), test);
   json metrics = eval::evaluate_embeddings(train, test);
-  eval::write_metrics_json(metrics_json_path(run_dir, split), metrics);
+  report::write_metrics_json(metrics_json_path(run_dir, split), metrics);
   if (plots) {
     scatter_plots(test, run_dir, plot_files);
     curve_plot(run_dir, plot_files);
@@ -115,18 +115,18 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
 
 json evaluate_run(const RunEvalOptions& opt) {
   json m = evaluate_one(opt.run_dir, opt.data_dir, opt.split, opt.plots, opt.quiet);
-  eval::ReportInputs in;
+  report::ReportInputs in;
   in.command = opt.command;
   in.codebind = m;
   if (!opt.baseline_dir.empty()) {
     const std::string bm = metrics_json_path(opt.baseline_dir, opt.split);
-    in.baseline = fs::exists(bm) ? eval::read_metrics_json(bm)
+    in.baseline = fs::exists(bm) ? report::read_metrics_json(bm)
                                  : evaluate_one(opt.baseline_dir, opt.data_dir, opt.split, opt.plots, opt.quiet);
   }
   for (const auto& e : fs::directory_iterator(opt.run_dir))
     if (e.path().extension() == ".png") in.plots.push_back(e.path().filename().string());
   std::sort(in.plots.begin(), in.plots.end());
-  eval::write_report(opt.run_dir + "/report.md", in);
+  report::write_report(opt.run_dir + "/report.md", in);
   return m;
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 cb::cli::Runner setup_data(CLI::App* app) {
   app->require_subcommand(1);
-  auto opt = std::make_shared<cb::data::SuiteOptions>();
+  auto opt = std::make_shared<cb::suite::SuiteOptions>();
   auto* gen = app->add_subcommand("sensor-suite", "generate the sensor-suite benchmark (vision, audio, text, imu, depth)");
   gen->add_option("--out", opt->out_dir, "output folder")->required();
   gen->add_option("--seed", opt->seed, "random seed (same seed → same bytes)");
@@ -39,7 +39,7 @@ cb::cli::Runner setup_data(CLI::App* app) {
     }
     if (gen->parsed()) {
       if (opt->threads > 0) cb::configure_threads(opt->threads);
-      cb::data::SuiteStats st = cb::data::generate_sensor_suite(*opt);
+      cb::suite::SuiteStats st = cb::suite::generate_sensor_suite(*opt);
       fmt::print("sensor-suite: {} items in {:.1f} s → {}\n{}", st.items, st.seconds, opt->out_dir, st.summary);
       return 0;
     }

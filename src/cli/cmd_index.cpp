@@ -14,6 +14,8 @@
 
 namespace {
 using namespace cb::index;
+using cb::RunModel, cb::load_run_model, cb::build_index_from_run, cb::check_same_model, cb::embed_texts,
+    cb::embed_files, cb::search_rows;
 
 std::optional<cb::Modality> opt_modality(const std::string& s, const std::string& where) {
   if (s.empty()) return std::nullopt;
@@ -180,16 +182,7 @@ cb::cli::Runner setup_index(CLI::App* app) {
       if (!o->only.empty()) so.only_modality = static_cast<int>(cb::parse_modality(o->only, "--only"));
       // Model queries are already the quantised embeddings evaluation compares.
       const bool quant = o->query == "quantised" && !model_queries;
-      // Queries of one modality per search call (concat uses that modality's codebook).
-      std::map<cb::Modality, std::vector<int64_t>> by_mod;
-      for (int64_t i = 0; i < rows.emb.size(0); ++i) by_mod[rows.modalities[i]].push_back(i);
-      std::vector<std::vector<Hit>> hits(rows.emb.size(0));
-      for (const auto& [m, sel] : by_mod) {
-        at::Tensor e = rows.emb.index_select(0, at::tensor(sel, at::kLong));
-        at::Tensor q = query_vectors(ix, e, m, so.mode, quant);
-        auto r = cb::index::search(ix, q.data_ptr<float>(), q.size(0), q.size(1), m, so);
-        for (size_t i = 0; i < sel.size(); ++i) hits[sel[i]] = std::move(r[i]);
-      }
+      const std::vector<std::vector<Hit>> hits = search_rows(ix, rows, so, quant);
       for (size_t q = 0; q < hits.size(); ++q) {
         if (o->json) {
           nlohmann::json j;

@@ -2,8 +2,8 @@
 // modality, cross-modal retrieval (Recall@1/5/10 and mAP, by class and by pairing) for every
 // ordered modality pair, private-detail probes for every manifest attribute on the specific /
 // shared / concat embeddings, same-attribute retrieval, and codebook diagnostics.
-// Output is the `metrics.json` object (layout in docs/evaluation.md); compare_runs renders
-// the baseline-vs-CodeBind Markdown table from two such objects.
+// Output is the `metrics.json` object (layout in docs/evaluation.md); report/report.h's
+// compare_runs renders the baseline-vs-CodeBind Markdown table from two such objects.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -50,12 +50,5 @@ struct EvalOptions {
 // data (same modalities; may lack some — those probes are skipped).
 nlohmann::json evaluate_embeddings(const EmbeddingSet& train, const EmbeddingSet& test,
                                    const EvalOptions& opt = {});
-
-// Markdown comparison table of two metrics.json objects: one row per (section, modality or
-// pair, metric) leaf present in either, columns baseline | CodeBind | Δ. Fractions are shown
-// as percentages and Δ in points; R², perplexity and counts are shown raw.
-std::string compare_runs(const nlohmann::json& baseline, const nlohmann::json& codebind,
-                         const std::string& baseline_name = "baseline",
-                         const std::string& codebind_name = "CodeBind");
 
 }  // namespace cb::eval

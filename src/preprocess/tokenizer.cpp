@@ -147,6 +147,11 @@ std::string default_vocab_path() {
       p = p.parent_path();
     }
   }
+#ifdef CODEBIND_INSTALLED_ASSETS
+  // An installed codebind (cmake --install): the copy under <prefix>/share/codebind.
+  const std::filesystem::path installed = std::filesystem::path(CODEBIND_INSTALLED_ASSETS) / "bpe_simple_vocab_16e6.txt.gz";
+  if (std::filesystem::exists(installed, ec)) return installed.string();
+#endif
   return "assets/bpe_simple_vocab_16e6.txt.gz";
 }
 

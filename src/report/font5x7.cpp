@@ -2,7 +2,7 @@
 // codebind's plots. One entry per character: 7 row bytes, bit 4 = leftmost column.
 #include "report/font5x7.h"
 
-namespace cb::eval {
+namespace cb::report {
 
 namespace {
 
@@ -112,4 +112,4 @@ const uint8_t* font5x7_glyph(char c) {
   return kGlyphs[i - 32];
 }
 
-}  // namespace cb::eval
+}  // namespace cb::report

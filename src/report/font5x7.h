@@ -3,9 +3,9 @@
 #pragma once
 #include <cstdint>
 
-namespace cb::eval {
+namespace cb::report {
 
 // 7 row bytes of glyph `c`; unprintable characters map to '?'.
 const uint8_t* font5x7_glyph(char c);
 
-}  // namespace cb::eval
+}  // namespace cb::report

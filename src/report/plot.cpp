@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "report/raster.h"
 
-namespace cb::eval {
+namespace cb::report {
 
 namespace {
 
@@ -203,4 +203,4 @@ void plot_scatter(const std::string& path, const std::vector<double>& x, const s
   c.write_png(path);
 }
 
-}  // namespace cb::eval
+}  // namespace cb::report

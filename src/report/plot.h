@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace cb::eval {
+namespace cb::report {
 
 struct PlotOptions {
   std::string title;
@@ -40,4 +40,4 @@ std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 // Short tick label ("0.25", "1e+04", "1200").
 std::string tick_label(double v);
 
-}  // namespace cb::eval
+}  // namespace cb::report

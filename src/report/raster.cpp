@@ -12,7 +12,7 @@
 #include "report/font5x7.h"
 #include "io/mapped_file.h"
 
-namespace cb::eval {
+namespace cb::report {
 
 Canvas::Canvas(int width, int height, Rgb bg) : w_(width), h_(height) {
   CB_CHECK_INPUT(width > 0 && height > 0 && width <= 16384 && height <= 16384,
@@ -176,4 +176,4 @@ Rgb palette_color(int i) {
   return kPalette[i % 12];
 }
 
-}  // namespace cb::eval
+}  // namespace cb::report

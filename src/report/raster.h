@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace cb::eval {
+namespace cb::report {
 
 struct Rgb {
   uint8_t r = 0, g = 0, b = 0;
@@ -52,4 +52,4 @@ PngInfo read_png(const std::string& path);
 // A fixed qualitative palette (colour i of a repeating 12-colour cycle).
 Rgb palette_color(int i);
 
-}  // namespace cb::eval
+}  // namespace cb::report

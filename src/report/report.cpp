@@ -14,7 +14,7 @@
 #include "eval/evaluate.h"
 #include "io/mapped_file.h"
 
-namespace cb::eval {
+namespace cb::report {
 
 using nlohmann::json;
 
@@ -203,4 +203,4 @@ std::map<std::string, Curve> curves_from_jsonl(const std::vector<json>& rows, co
   return out;
 }
 
-}  // namespace cb::eval
+}  // namespace cb::report

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace cb::eval {
+namespace cb::report {
 
 // Pretty-printed JSON written atomically (temp file + rename).
 void write_metrics_json(const std::string& path, const nlohmann::json& metrics);
@@ -37,6 +37,13 @@ struct ReportInputs {
   std::vector<std::string> plots;      // relative PNG paths to embed
   std::vector<std::string> notes;      // free lines appended at the end
 };
+// Markdown comparison table of two metrics.json objects: one row per (section, modality or
+// pair, metric) leaf present in either, columns baseline | CodeBind | Δ. Fractions are shown
+// as percentages and Δ in points; R², perplexity and counts are shown raw.
+std::string compare_runs(const nlohmann::json& baseline, const nlohmann::json& codebind,
+                         const std::string& baseline_name = "baseline",
+                         const std::string& codebind_name = "CodeBind");
+
 // The Markdown report (comparison table via compare_runs when a baseline is given, else a
 // single-column table), with images embedded as ![](path).
 std::string render_report(const ReportInputs& in);
@@ -53,4 +60,4 @@ struct Curve {
 std::map<std::string, Curve> curves_from_jsonl(const std::vector<nlohmann::json>& rows,
                                                const std::string& x_key = "step");
 
-}  // namespace cb::eval
+}  // namespace cb::report

@@ -12,13 +12,13 @@
 #include "eval/projection.h"
 #include "report/report.h"
 
-namespace cb::eval {
+namespace cb::report {
 
 using nlohmann::json;
 
 namespace {
 
-std::string pick_attribute(const ModalityEmbeddings& m, const std::string& wanted) {
+std::string pick_attribute(const eval::ModalityEmbeddings& m, const std::string& wanted) {
   if (!wanted.empty()) return wanted;
   std::set<std::string> names;
   for (const json& a : m.attrs)
@@ -31,7 +31,7 @@ std::string pick_attribute(const ModalityEmbeddings& m, const std::string& wante
 // Scatter of the 2-D PCA of `x` (N, D) for the rows `rows`, coloured by `cat`.
 void scatter(const std::string& path, const at::Tensor& x, const at::Tensor& rows, const std::vector<int>& cat,
              const std::vector<std::string>& names, const std::string& title, uint64_t seed) {
-  at::Tensor p = pca_2d(x.to(at::kCPU).index_select(0, rows), seed).to(at::kDouble).contiguous();  // (n, 2)
+  at::Tensor p = eval::pca_2d(x.to(at::kCPU).index_select(0, rows), seed).to(at::kDouble).contiguous();  // (n, 2)
   std::vector<double> px(size_t(p.size(0))), py(size_t(p.size(0)));
   for (int64_t i = 0; i < p.size(0); ++i) px[size_t(i)] = p[i][0].item<double>(), py[size_t(i)] = p[i][1].item<double>();
   std::vector<int> c;
@@ -45,7 +45,7 @@ void scatter(const std::string& path, const at::Tensor& x, const at::Tensor& row
 
 }  // namespace
 
-std::vector<std::string> write_report_plots(const std::string& out_dir, const EmbeddingSet& test,
+std::vector<std::string> write_report_plots(const std::string& out_dir, const eval::EmbeddingSet& test,
                                             const std::string& metrics_jsonl, const ReportPlotOptions& opt) {
   namespace fs = std::filesystem;
   fs::create_directories(fs::path(out_dir) / "plots");
@@ -74,7 +74,7 @@ std::vector<std::string> write_report_plots(const std::string& out_dir, const Em
     for (const auto& c : codes) flat.push_back(c.to(at::kCPU).to(at::kLong).reshape(-1));
     at::Tensor all = at::cat(flat);
     if (K <= 0) K = all.numel() ? all.max().item<int64_t>() + 1 : 1;
-    CodebookUsage u = codebook_usage(all, K);
+    eval::CodebookUsage u = eval::codebook_usage(all, K);
     at::Tensor sorted = std::get<0>(u.counts.to(at::kDouble).sort(0, /*descending=*/true)).contiguous();
     std::vector<double> v(sorted.data_ptr<double>(), sorted.data_ptr<double>() + sorted.numel());
     PlotOptions o;
@@ -137,4 +137,4 @@ std::vector<std::string> write_report_plots(const std::string& out_dir, const Em
   return out;
 }
 
-}  // namespace cb::eval
+}  // namespace cb::report

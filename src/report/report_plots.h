@@ -8,7 +8,7 @@
 
 #include "eval/embedding_set.h"
 
-namespace cb::eval {
+namespace cb::report {
 
 struct ReportPlotOptions {
   // Attribute to colour the projections by, per modality (e.g. {"audio":"voice"}); absent
@@ -25,8 +25,8 @@ struct ReportPlotOptions {
 // stable order: "plots/curves.png" (when `metrics_jsonl` is non-empty and has curves),
 // "plots/codebook_shared.png", "plots/codebook_specific_<mod>.png",
 // "plots/<mod>_<shared|specific>_<class|attr>.png".
-std::vector<std::string> write_report_plots(const std::string& out_dir, const EmbeddingSet& test,
+std::vector<std::string> write_report_plots(const std::string& out_dir, const eval::EmbeddingSet& test,
                                             const std::string& metrics_jsonl,
                                             const ReportPlotOptions& opt = {});
 
-}  // namespace cb::eval
+}  // namespace cb::report

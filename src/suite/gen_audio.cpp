@@ -28,7 +28,7 @@
 #include <espeak-ng/speak_lib.h>
 #endif
 
-namespace cb::data {
+namespace cb::suite {
 
 namespace {
 
@@ -161,7 +161,7 @@ class AudioGenerator : public ModalityGenerator {
     });
   }
 
-  GenResult make(int label, int64_t index, SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t index, data::SuiteRng& rng, const std::string& path) const override {
     const SynthParams p = draw(rng);
     std::vector<short> pcm;
     {
@@ -194,7 +194,7 @@ class AudioGenerator : public ModalityGenerator {
       const float s = (i >= onset && i - onset < speech.size()) ? speech[i - onset] : 0.f;
       clip[i] = s + static_cast<float>(noise_sd * rng.normal());
     }
-    write_wav_pcm16(path, rate_, clip);
+    data::write_wav_pcm16(path, rate_, clip);
     GenResult r;
     r.attrs = {{"voice", p.voice}, {"accent", p.accent},        {"pitch", p.pitch},
                {"rate", p.wpm},    {"snr", round_to(p.snr, 2)}, {"onset", round_to(double(onset) / rate_, 3)}};
@@ -203,7 +203,7 @@ class AudioGenerator : public ModalityGenerator {
 
  private:
   // The item's synthesis parameters: the first draws of its generator (child and make agree).
-  SynthParams draw(SuiteRng& rng) const {
+  SynthParams draw(data::SuiteRng& rng) const {
     SynthParams p;
     p.accent = rng.pick(accents_);
     p.voice = rng.pick(voices_);
@@ -229,7 +229,7 @@ class AudioGenerator : public ModalityGenerator {
         if (espeak_SetVoiceByName((a + "+" + v).c_str()) != EE_OK)
           return fail("sensor-suite config: espeak-ng has no voice '" + a + "+" + v + "'");
     for (const auto& it : plan) {
-      SuiteRng rng(it.seed);
+      data::SuiteRng rng(it.seed);
       const SynthParams p = draw(rng);
       std::vector<short> pcm;
       g_sink = &pcm;
@@ -268,4 +268,4 @@ std::unique_ptr<ModalityGenerator> make_audio_generator(const nlohmann::json& cf
   return std::make_unique<AudioGenerator>(cfg);
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

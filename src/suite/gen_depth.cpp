@@ -11,7 +11,7 @@
 #include "io/mapped_file.h"
 #include "io/npy_parse.h"
 
-namespace cb::data {
+namespace cb::suite {
 
 namespace {
 
@@ -32,7 +32,7 @@ class DepthGenerator : public ModalityGenerator {
   const char* modality() const override { return "depth"; }
   const char* extension() const override { return "npy"; }
 
-  GenResult make(int label, int64_t, SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path) const override {
     const FontEntry& font = rng.pick(fonts_);
     const double dist = rng.uniform(cfg_lo(distance_), cfg_hi(distance_));
     const double tilt = rng.uniform(cfg_lo(tilt_), cfg_hi(tilt_));
@@ -81,4 +81,4 @@ std::unique_ptr<ModalityGenerator> make_depth_generator(const nlohmann::json& cf
   return std::make_unique<DepthGenerator>(cfg, cfg.at("_vision"));
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

@@ -16,7 +16,7 @@
 
 namespace fs = std::filesystem;
 
-namespace cb::data {
+namespace cb::suite {
 
 namespace {
 
@@ -53,7 +53,7 @@ class ImuGenerator : public ModalityGenerator {
   const char* extension() const override { return "npy"; }
   double cost() const override { return 0.3; }
 
-  GenResult make(int label, int64_t, SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path) const override {
     const auto& style = rng.pick(styles_);
     const auto& orient = rng.pick(orientations_);
     double speed = rng.uniform(cfg_lo(speed_), cfg_hi(speed_));
@@ -164,4 +164,4 @@ std::unique_ptr<ModalityGenerator> make_imu_generator(const nlohmann::json& cfg)
   return std::make_unique<ImuGenerator>(cfg);
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

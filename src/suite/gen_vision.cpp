@@ -12,7 +12,7 @@
 
 namespace fs = std::filesystem;
 
-namespace cb::data {
+namespace cb::suite {
 
 namespace {
 
@@ -67,7 +67,7 @@ class VisionGenerator : public ModalityGenerator {
   const char* extension() const override { return "png"; }
   const std::vector<FontEntry>& fonts() const { return fonts_; }
 
-  GenResult make(int label, int64_t, SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path) const override {
     const FontEntry& font = rng.pick(fonts_);
     const int hb = static_cast<int>(rng.index(static_cast<int64_t>(hue_names_.size())));
     const double hue = (hb + 0.5 + rng.uniform(-hue_jitter_, hue_jitter_)) * 360.0 / hue_names_.size();
@@ -91,7 +91,7 @@ class VisionGenerator : public ModalityGenerator {
           px[(static_cast<size_t>(y) * size_ + x) * 3 + c] = static_cast<uint8_t>(std::lround(std::clamp(v, 0.0, 1.0) * 255));
         }
       }
-    write_png_u8(path, size_, size_, 3, px);
+    data::write_png_u8(path, size_, size_, 3, px);
     GenResult r;
     r.attrs = {{"font", font.name},       {"hue", hue_names_[hb]},         {"lightness", light},
                {"texture", tex.name},     {"rotation", round_to(rot, 2)}, {"scale", round_to(scale, 3)}};
@@ -114,4 +114,4 @@ std::unique_ptr<ModalityGenerator> make_vision_generator(const nlohmann::json& c
   return std::make_unique<VisionGenerator>(cfg);
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

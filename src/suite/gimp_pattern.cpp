@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace cb::data {
+namespace cb::suite {
 
 namespace {
 uint32_t be32(const uint8_t* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
@@ -54,4 +54,4 @@ Pattern read_gimp_pattern(const std::string& path) {
   return parse_gimp_pattern(bytes.data(), bytes.size(), path);
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace cb::data {
+namespace cb::suite {
 
 struct Pattern {
   std::string name;  // file stem, e.g. "burlap"
@@ -18,4 +18,4 @@ struct Pattern {
 Pattern read_gimp_pattern(const std::string& path);
 Pattern parse_gimp_pattern(const uint8_t* data, size_t size, const std::string& file);
 
-}  // namespace cb::data
+}  // namespace cb::suite

@@ -12,7 +12,7 @@
 
 namespace fs = std::filesystem;
 
-namespace cb::data {
+namespace cb::suite {
 
 namespace {
 
@@ -132,4 +132,4 @@ std::vector<float> render_glyph(const FontEntry& font, char ch, int size, double
   return out;
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

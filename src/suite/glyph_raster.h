@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace cb::data {
+namespace cb::suite {
 
 struct FontEntry {
   std::string path;
@@ -27,4 +27,4 @@ std::vector<FontEntry> discover_fonts(const std::vector<std::string>& dirs, cons
 std::vector<float> render_glyph(const FontEntry& font, char ch, int size, double scale, double rotation_deg,
                                 double dx = 0, double dy = 0);
 
-}  // namespace cb::data
+}  // namespace cb::suite

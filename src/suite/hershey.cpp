@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace cb::data {
+namespace cb::suite {
 
 std::vector<HersheyGlyph> parse_hershey(const std::string& text, const std::string& file) {
   std::vector<HersheyGlyph> out;
@@ -62,4 +62,4 @@ std::vector<HersheyGlyph> read_hershey(const std::string& path) {
   return parse_hershey(ss.str(), path);
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

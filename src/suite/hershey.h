@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace cb::data {
+namespace cb::suite {
 
 struct HersheyPoint {
   int x, y;  // font units, y grows downward
@@ -21,4 +21,4 @@ struct HersheyGlyph {
 std::vector<HersheyGlyph> parse_hershey(const std::string& text, const std::string& file);
 std::vector<HersheyGlyph> read_hershey(const std::string& path);
 
-}  // namespace cb::data
+}  // namespace cb::suite

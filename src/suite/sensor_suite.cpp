@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace cb::data {
+namespace cb::suite {
 
 double cfg_lo(const nlohmann::json& r) {
   CB_CHECK_INPUT(r.is_array() && r.size() == 2 && r[0].is_number() && r[1].is_number(),
@@ -144,7 +144,7 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
   for (size_t g = 0; g < gens.size(); ++g) {
     std::vector<PlanItem> plan;
     for (const auto& j : jobs)
-      if (j.gen == g) plan.push_back({j.label, mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index))});
+      if (j.gen == g) plan.push_back({j.label, data::mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index))});
     gens[g]->prepare(plan);
   }
   create_output_dir(opt.out_dir);  // InputError naming the path when impossible
@@ -165,7 +165,7 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
       const size_t k = next.fetch_add(1);
       if (k >= exec.size() || failed) return;
       const Job& j = jobs[exec[k]];
-      SuiteRng rng(mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index)));
+      data::SuiteRng rng(data::mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index)));
       try {
         results[exec[k]] = gens[j.gen]->make(j.label, j.index, rng, j.rel.empty() ? "" : (fs::path(opt.out_dir) / j.rel).string());
       } catch (const std::exception& e) {
@@ -212,4 +212,4 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
   return st;
 }
 
-}  // namespace cb::data
+}  // namespace cb::suite

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace cb::data {
+namespace cb::suite {
 
 struct SuiteOptions {
   std::string out_dir;
@@ -33,4 +33,4 @@ struct SuiteStats {
 // Deterministic for (seed, config, size): the same bytes for any number of threads.
 SuiteStats generate_sensor_suite(const SuiteOptions& opt);
 
-}  // namespace cb::data
+}  // namespace cb::suite

@@ -10,7 +10,7 @@
 
 #include "data/suite_rng.h"
 
-namespace cb::data {
+namespace cb::suite {
 
 // One planned item of a modality, in plan order (index = position).
 struct PlanItem {
@@ -33,7 +33,7 @@ class ModalityGenerator {
   virtual void prepare(const std::vector<PlanItem>& plan) { (void)plan; }
   // Renders class `label` (0–9) of plan item `index` to `path` (absolute; "" for text), with
   // `rng` seeded from the item's seed. Thread-safe.
-  virtual GenResult make(int label, int64_t index, SuiteRng& rng, const std::string& path) const = 0;
+  virtual GenResult make(int label, int64_t index, data::SuiteRng& rng, const std::string& path) const = 0;
   // Relative cost, used only to order work so the progress bar is smooth.
   virtual double cost() const { return 1.0; }
 };
@@ -54,4 +54,4 @@ std::vector<std::string> cfg_strings(const nlohmann::json& cfg, const char* key)
 int64_t cfg_int(const nlohmann::json& cfg, const char* section, const char* key, int64_t def, int64_t lo, int64_t hi);
 double round_to(double v, int digits);  // attrs keep a few decimals so JSON is stable
 
-}  // namespace cb::data
+}  // namespace cb::suite
