@@ -53,18 +53,17 @@ const InputSpec& InputPipeline::spec(Modality m, const std::string& item) const 
 at::Tensor InputPipeline::decode_uncached(const data::Item& it) const {
   const InputSpec& sp = spec(it.modality, it.id);
   const bool standardised = sp.scaling == InputScaling::Standardised;
-  switch (it.modality) {
-    case Modality::Vision:
+  switch (item_layout(it.modality)) {
+    case ItemLayout::Image:  // vision, tactile: the CLIP image transform
       return load_and_transform_vision(it.file, static_cast<int>(sp.shape.at(1)));
-    case Modality::Audio: {
+    case ItemLayout::Audio: {
       AudioClipConfig ac;
       ac.clips_per_video = 1;
       ac.num_mel_bins = static_cast<int>(sp.shape.at(1));
       ac.target_len = static_cast<int>(sp.shape.at(2));
       return load_and_transform_audio(it.file, ac).select(0, 0);  // (1, mel, frames)
     }
-    case Modality::Depth:
-    case Modality::Thermal: {
+    case ItemLayout::Map: {  // depth, thermal and any other single-channel map
       const int64_t S = sp.shape.at(1);
       if (!standardised && it.modality == Modality::Depth) {
         DepthConfig dc;
@@ -81,17 +80,19 @@ at::Tensor InputPipeline::decode_uncached(const data::Item& it) const {
       d = resize_map(d, S);
       return standardised ? (d - d.mean()) / (d.std() + 1e-6) : d;
     }
-    case Modality::Imu: {
+    case ItemLayout::Imu: {
       at::Tensor x = read_npy(it.file).to(at::kFloat);
       data::check_item_shape(it.modality, x, it.file);
       x = imu_window(x, ImuConfig{sp.shape.at(1), false});
       return standardised ? (x - x.mean(1, true)) / (x.std(1, true, true) + 1e-6) : x;
     }
-    case Modality::Text:
+    case ItemLayout::Text:
       return tokenize({it.text}).select(0, 0);
-    default:
-      fail_input("{}: modality '{}' is not supported by the input pipeline", it.id, modality_name(it.modality));
+    case ItemLayout::Signal:
+    case ItemLayout::Cloud:
+      break;
   }
+  fail_input("{}: modality '{}' is not supported by the input pipeline yet", it.id, modality_name(it.modality));
 }
 
 at::Tensor InputPipeline::decode(const data::Item& it) const {

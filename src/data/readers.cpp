@@ -28,34 +28,32 @@ void check_item_shape(Modality m, const at::Tensor& t, const std::string& where)
   auto shape = [&]() { return fmt::format("{}", fmt::join(t.sizes(), ", ")); };
   const int64_t bad = count_non_finite(t);
   CB_CHECK_INPUT(bad == 0, "{}: holds {} NaN/Inf values of {}", where, bad, t.numel());
-  switch (m) {
-    case Modality::Vision:
-    case Modality::Tactile:
+  switch (item_layout(m)) {
+    case ItemLayout::Image:
       CB_CHECK_INPUT(t.dim() == 3 && t.size(0) == 3 && t.size(1) > 0 && t.size(2) > 0,
                      "{}: expected an image (3, H, W), got ({})", where, shape());
       break;
-    case Modality::Audio:
+    case ItemLayout::Audio:
       CB_CHECK_INPUT(t.dim() == 2 && t.size(0) >= 1 && t.size(1) > 0, "{}: expected audio (C, T), got ({})", where,
                      shape());
       break;
-    case Modality::Depth:
-    case Modality::Thermal:
+    case ItemLayout::Map:
       CB_CHECK_INPUT(t.dim() == 2 && t.size(0) > 0 && t.size(1) > 0, "{}: expected a map [H, W], got [{}]", where,
                      shape());
       break;
-    case Modality::Imu:
-      CB_CHECK_INPUT(t.dim() == 2 && t.size(0) == 6 && t.size(1) > 0, "{}: expected imu [6, T], got [{}]", where,
-                     shape());
+    case ItemLayout::Imu:
+      CB_CHECK_INPUT(t.dim() == 2 && t.size(0) == 6 && t.size(1) > 0, "{}: expected {} [6, T], got [{}]", where,
+                     modality_name(m), shape());
       break;
-    case Modality::Eeg:
-      CB_CHECK_INPUT(t.dim() == 2 && t.size(0) > 0 && t.size(1) > 0, "{}: expected eeg [C, T], got [{}]", where,
-                     shape());
+    case ItemLayout::Signal:
+      CB_CHECK_INPUT(t.dim() == 2 && t.size(0) > 0 && t.size(1) > 0, "{}: expected {} [C, T], got [{}]", where,
+                     modality_name(m), shape());
       break;
-    case Modality::Point:
+    case ItemLayout::Cloud:
       CB_CHECK_INPUT(t.dim() == 2 && t.size(0) > 0 && (t.size(1) == 3 || t.size(1) == 6),
                      "{}: expected a point cloud [N, 3|6], got [{}]", where, shape());
       break;
-    case Modality::Text:
+    case ItemLayout::Text:
       break;
   }
   if (t.is_floating_point())
@@ -68,13 +66,13 @@ at::Tensor read_item_tensor(const Item& it, int* sample_rate) {
   const std::string ext = lower_ext(it.file);
   at::Tensor t;
   try {
-    switch (it.modality) {
-      case Modality::Vision:
-      case Modality::Tactile:
+    const ItemLayout layout = item_layout(it.modality);
+    switch (layout) {
+      case ItemLayout::Image:
         CB_CHECK_INPUT(ext == ".png" || ext == ".jpg" || ext == ".jpeg", "{}: expected a PNG or JPEG file", where);
         t = image_chw(read_image_any(it.file));
         break;
-      case Modality::Audio: {
+      case ItemLayout::Audio: {
         CB_CHECK_INPUT(ext == ".wav", "{}: expected a WAV file", where);
         DecodedAudio a = read_audio_any(it.file);
         const int64_t frames = static_cast<int64_t>(a.data.size()) / a.channels;
@@ -82,24 +80,23 @@ at::Tensor read_item_tensor(const Item& it, int* sample_rate) {
         if (sample_rate) *sample_rate = a.sample_rate;
         break;
       }
-      case Modality::Depth:
-      case Modality::Thermal:
+      case ItemLayout::Map:
         if (ext == ".png") {
           DecodedImage img = read_image_any(it.file);
-          CB_CHECK_INPUT(img.channels == 1, "{}: depth/thermal PNG must be single-channel, has {}", where,
-                         img.channels);
+          CB_CHECK_INPUT(img.channels == 1, "{}: {} PNG must be single-channel, has {}", where,
+                         modality_name(it.modality), img.channels);
           t = at::from_blob(img.data.data(), {img.height, img.width}, at::kFloat).clone();
           break;
         }
         [[fallthrough]];
-      case Modality::Imu:
-      case Modality::Eeg:
-      case Modality::Point:
+      case ItemLayout::Imu:
+      case ItemLayout::Signal:
+      case ItemLayout::Cloud:
         CB_CHECK_INPUT(ext == ".npy", "{}: expected a .npy file{}", where,
-                       it.modality == Modality::Depth || it.modality == Modality::Thermal ? " or 16-bit PNG" : "");
+                       layout == ItemLayout::Map ? " or 16-bit PNG" : "");
         t = read_npy(it.file).to(at::kFloat);
         break;
-      case Modality::Text:
+      case ItemLayout::Text:
         break;
     }
   } catch (const InputError& e) {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/modality.h"
 #include "index/index_format.h"
 
 namespace cb::index {
@@ -183,7 +184,7 @@ IndexLayout parse_index_file(const uint8_t* data, size_t size, const std::string
     CB_CHECK_INPUT(h.specific_k > 0, "{}: specific codebooks present but header says none", file);
     CB_CHECK_INPUT(sp->size >= 4, "{}: specific codebooks section too short", file);
     uint32_t n = rd<uint32_t>(data + sp->offset);
-    CB_CHECK_INPUT(n >= 1 && n <= 9, "{}: {} specific codebooks (expected 1..9)", file, n);
+    CB_CHECK_INPUT(n >= 1 && n <= kModalityCount, "{}: {} specific codebooks (expected 1..{})", file, n, kModalityCount);
     uint64_t per = 8 + uint64_t(h.specific_k) * c * 4;
     expect_size(*sp, 4 + n * per);
     uint64_t at = sp->offset + 4;
@@ -191,7 +192,7 @@ IndexLayout parse_index_file(const uint8_t* data, size_t size, const std::string
       SpecificCodebookRef r;
       uint32_t mod = rd<uint32_t>(data + at);
       r.rows = rd<uint32_t>(data + at + 4);
-      CB_CHECK_INPUT(mod < 9, "{}: specific codebook {} has modality value {}", file, i, mod);
+      CB_CHECK_INPUT(mod < kModalityCount, "{}: specific codebook {} has modality value {}", file, i, mod);
       CB_CHECK_INPUT(r.rows == h.specific_k, "{}: specific codebook {} has {} rows, header says {}", file, i, r.rows,
                      h.specific_k);
       for (const auto& o : L.specific)
@@ -219,7 +220,7 @@ IndexLayout parse_index_file(const uint8_t* data, size_t size, const std::string
   const Section& mods = need(SectionKind::Modality);
   expect_size(mods, N);
   for (uint64_t i = 0; i < N; ++i)
-    CB_CHECK_INPUT(data[mods.offset + i] < 9, "{}: item {} has modality value {}", file, i, data[mods.offset + i]);
+    CB_CHECK_INPUT(data[mods.offset + i] < kModalityCount, "{}: item {} has modality value {}", file, i, data[mods.offset + i]);
   auto check_strings = [&](SectionKind ko, SectionKind kb) {
     const Section& o = need(ko);
     const Section& b = need(kb);

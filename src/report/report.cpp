@@ -1,5 +1,5 @@
 // report.cpp — metrics.json I/O, flattening, the baseline-vs-CodeBind comparison table, the
-// Markdown report, and the per-step JSONL reader (report.h, compare_runs of evaluate.h).
+// Markdown report, and the per-step JSONL reader (report.h, compare_runs).
 #include "report/report.h"
 
 #include <algorithm>
