@@ -96,7 +96,7 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
     const std::string bp = run_dir + "/bridge.safetensors";
     CB_CHECK_INPUT(fs::exists(bp), "{}: neither model.safetensors (codebind train) nor bridge.safetensors (codebind "
                    "pretrain) found", run_dir);
-    SafetensorsFile f(bp);
+    WeightFile f(bp);
     const std::unique_ptr<Bridge> bridge = open_bridge(f, {});  // every tower the file has
     const std::vector<Modality> mods = bridge->modalities();
     InputPipeline inputs(*bridge, false);

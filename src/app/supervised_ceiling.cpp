@@ -51,7 +51,7 @@ CeilingResult supervised_ceiling(const std::string& bridge, const std::string& d
   CB_CHECK_INPUT(opt.steps > 0 && opt.eval_every > 0 && opt.batch > 0 && opt.lr > 0,
                  "ceiling: steps, eval-every, batch and lr must be positive");
   const data::Manifest man = data::Manifest::load(data_dir);
-  SafetensorsFile file(bridge);
+  WeightFile file(bridge);
   const ImageBindConfig ib = ImageBindConfig::of_file(file);
   CB_CHECK_INPUT(ib.has(m), "{}: the bridge has no '{}' tower", bridge, modality_name(m));
 

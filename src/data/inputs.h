@@ -6,7 +6,7 @@
 //   audio   WAV → (1, mel, frames) log-mel (one 2 s clip, AudioSet normalisation)
 //   depth   imagebind: .npy metres / 16-bit PNG → disparity, DepthNorm, (1, S, S)
 //           standardised: .npy [H, W] → bilinear (1, S, S), per-sample standardisation
-//   thermal imagebind: grey image → [0, 1], or .npy as is → (1, S, S)
+//   thermal imagebind: grey image → [0, 1], or .npy values kept, bilinear → (1, S, S)
 //           standardised: as depth
 //   imu     .npy [6, T] → (6, window), centre crop / zero pad; standardised: per channel
 //   text    inline text → (context_length) BPE ids

@@ -23,6 +23,7 @@
 #include "encoders/input_spec.h"
 #include "encoders/lora.h"
 #include "io/safetensors.h"
+#include "io/weights.h"
 
 namespace cb {
 
@@ -79,7 +80,7 @@ class Bridge {
   virtual std::vector<LoraTarget> lora_targets(Modality m, const std::vector<int64_t>& blocks, LoraMode mode) const = 0;
   // Loads every tensor of the built towers by name (one InputError listing every missing,
   // unexpected or mis-shaped key); the tensors are owned copies (trained in place).
-  virtual void load(const SafetensorsFile& f) = 0;
+  virtual void load(const WeightFile& f) = 0;
   virtual void train(bool on) = 0;  // drop-path / dropout on or off
   virtual void seed_dropout(uint64_t seed) = 0;
 };
@@ -88,11 +89,12 @@ class Bridge {
 // Builds a bridge of `kind` with towers `which` from its config, without weights (load() next).
 std::unique_ptr<Bridge> make_bridge(const std::string& kind, const nlohmann::json& config,
                                     const std::vector<Modality>& which, const std::string& where);
-// The architecture a weight file records: metadata "bridge" names the kind (default
-// "imagebind"), the kind's own metadata key holds its config. Sets *kind when given.
-nlohmann::json bridge_config_of(const SafetensorsFile& f, std::string* kind = nullptr);
+// The architecture of a weight file (.safetensors or .pth): metadata "bridge" names the kind
+// (default "imagebind"); the kind reads its config from the file's metadata or recognises a
+// built-in preset from the tensors. Sets *kind when given.
+nlohmann::json bridge_config_of(const WeightFile& f, std::string* kind = nullptr);
 // The bridge a weight file holds, with towers `which`, weights loaded (owned copies).
-std::unique_ptr<Bridge> open_bridge(const SafetensorsFile& f, const std::vector<Modality>& which);
+std::unique_ptr<Bridge> open_bridge(const WeightFile& f, const std::vector<Modality>& which);
 // The metadata key under which a bridge of `kind` stores config_json() ("imagebind_config").
 std::string bridge_config_key(const std::string& kind);
 // The registered kinds, for error messages and docs.

@@ -18,7 +18,7 @@ struct BridgeKind {
   std::unique_ptr<Bridge> (*make)(const nlohmann::json& config, const std::vector<Modality>& which,
                                   const std::string& where);
   // The architecture a weight file records (a kind may patch up older files here).
-  nlohmann::json (*config_of)(const SafetensorsFile& f);
+  nlohmann::json (*config_of)(const WeightFile& f);
 };
 
 const BridgeKind kBridges[] = {
@@ -26,7 +26,7 @@ const BridgeKind kBridges[] = {
      [](const nlohmann::json& j, const std::vector<Modality>& which, const std::string& where) -> std::unique_ptr<Bridge> {
        return std::make_unique<ImageBindModel>(ImageBindConfig::from_json(j, where), which);
      },
-     [](const SafetensorsFile& f) { return ImageBindConfig::of_file(f).to_json(); }},
+     [](const WeightFile& f) { return ImageBindConfig::of_file(f).to_json(); }},
 };
 
 const BridgeKind& find_kind(const std::string& kind, const std::string& where) {
@@ -50,13 +50,13 @@ std::unique_ptr<Bridge> make_bridge(const std::string& kind, const nlohmann::jso
   return find_kind(kind, where).make(config, which, where);
 }
 
-nlohmann::json bridge_config_of(const SafetensorsFile& f, std::string* kind) {
+nlohmann::json bridge_config_of(const WeightFile& f, std::string* kind) {
   const std::string k = f.meta("bridge").empty() ? "imagebind" : f.meta("bridge");
   if (kind) *kind = k;
   return find_kind(k, f.path() + " (metadata bridge)").config_of(f);
 }
 
-std::unique_ptr<Bridge> open_bridge(const SafetensorsFile& f, const std::vector<Modality>& which) {
+std::unique_ptr<Bridge> open_bridge(const WeightFile& f, const std::vector<Modality>& which) {
   std::string kind;
   const nlohmann::json cfg = bridge_config_of(f, &kind);
   std::unique_ptr<Bridge> b = make_bridge(kind, cfg, which, f.path());

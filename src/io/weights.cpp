@@ -53,6 +53,10 @@ const std::map<std::string, std::string>& WeightFile::metadata() const {
   return pth_ ? empty : st_->metadata();
 }
 
+void WeightFile::verify_checksum() const {
+  if (st_) st_->verify_checksum();
+}
+
 std::string WeightFile::meta(const std::string& key, const std::string& fallback) const {
   const auto& m = metadata();
   auto it = m.find(key);

@@ -40,6 +40,8 @@ class WeightFile {
   // safetensors `__metadata__` (e.g. "config"); empty for .pth.
   const std::map<std::string, std::string>& metadata() const;
   std::string meta(const std::string& key, const std::string& fallback = "") const;
+  // Checks a safetensors file's recorded checksum (files codebind wrote); no-op for .pth.
+  void verify_checksum() const;
 
  private:
   std::string path_;

@@ -37,7 +37,7 @@ CodeBindModel::CodeBindModel(const ModelConfig& cfg, std::unique_ptr<Bridge> bri
                  bridge_->out_dim());
 }
 
-CodeBindModel::CodeBindModel(const ModelConfig& cfg, const SafetensorsFile& bridge, uint64_t seed)
+CodeBindModel::CodeBindModel(const ModelConfig& cfg, const WeightFile& bridge, uint64_t seed)
     : CodeBindModel(cfg, open_bridge(bridge, cfg.modality_pair), seed) {
   build_new_modules();
 }
@@ -163,7 +163,7 @@ void CodeBindModel::save(const std::string& path, const std::map<std::string, st
 }
 
 std::unique_ptr<CodeBindModel> CodeBindModel::load(const std::string& path) {
-  SafetensorsFile f(path);
+  WeightFile f(path);
   CB_CHECK_INPUT(f.meta("format") == "codebind-model-1", "{}: not a CodeBind model file", path);
   f.verify_checksum();
   ModelConfig cfg;

@@ -41,7 +41,7 @@ class CodeBindModel {
   // Builds CodeBind on top of a bridge weight file (e.g. RUN_PRETRAIN/bridge.safetensors or a
   // converted ImageBind checkpoint; encoders/bridge.h open_bridge). `seed` initialises the new
   // modules (specific heads, decoders, LoRA, codebooks).
-  CodeBindModel(const ModelConfig& cfg, const SafetensorsFile& bridge, uint64_t seed);
+  CodeBindModel(const ModelConfig& cfg, const WeightFile& bridge, uint64_t seed);
   // Loads a saved model (model.safetensors; also the files of older runs, whose metadata held
   // the whole training config under "config").
   static std::unique_ptr<CodeBindModel> load(const std::string& path);

@@ -52,7 +52,7 @@ double estimate_train_bytes(const TrainConfig& cfg, const Bridge& bridge) {
     }
   }
   const double c = cfg.model.quantiser.codevector_dim;
-  bytes += 4.0 * 3.0 * c * (cfg.model.quantiser.shared_codebook_size + cfg.model.quantiser.specific_codebook_size * 9.0);
+  bytes += 4.0 * 3.0 * c * (cfg.model.quantiser.shared_codebook_size + cfg.model.quantiser.specific_codebook_size * double(kModalityCount));
   return bytes;
 }
 
@@ -70,7 +70,7 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
                    modality_name(m));
   }
   const std::string bridge_path = resolve_bridge_path(opt_.bridge);
-  SafetensorsFile bridge(bridge_path);
+  WeightFile bridge(bridge_path);  // .safetensors (converted, pretrain) or a published .pth
   bridge.verify_checksum();
   std::string kind;
   const nlohmann::json bridge_cfg = bridge_config_of(bridge, &kind);

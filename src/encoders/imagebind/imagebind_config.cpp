@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <optional>
+
+#include <spdlog/spdlog.h>
 
 #include "core/error.h"
 #include "core/json_read.h"
@@ -486,7 +489,44 @@ ImageBindConfig ImageBindConfig::from_metadata(const std::string& text, const st
   return from_json(j, file + " (metadata " + key + ")");
 }
 
-ImageBindConfig ImageBindConfig::of_file(const SafetensorsFile& f) {
+std::vector<std::pair<std::string, ImageBindConfig>> ImageBindConfig::presets() {
+  return {{"huge", huge()}, {"tiny", tiny()}};
+}
+
+namespace {
+
+// The preset whose towers match the file's tensors (names and shapes), restricted to the
+// towers whose stem weight the file has; nullopt when none matches.
+std::optional<ImageBindConfig> preset_of(const WeightFile& f) {
+  for (auto [name, cfg] : ImageBindConfig::presets()) {
+    ImageBindConfig c = cfg;
+    for (auto it = c.modalities.begin(); it != c.modalities.end();)
+      it = f.has(it->second.stem_weight_key()) ? std::next(it) : c.modalities.erase(it);
+    if (c.modalities.empty()) continue;
+    bool all = true;
+    for (const auto& [m, mc] : c.modalities)
+      for (const ParamSpec& p : param_specs(c, m))
+        if (!f.has(p.name) || f.get(p.name).sizes() != at::IntArrayRef(p.shape)) all = false;
+    if (all) {
+      spdlog::info("{}: no architecture in the metadata; the tensors are ImageBind-{}'s ({} towers)", f.path(), name,
+                   c.modalities.size());
+      return c;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ImageBindConfig ImageBindConfig::of_file(const WeightFile& f) {
+  if (f.meta("imagebind_config").empty()) {
+    if (!f.meta("config").empty()) return from_metadata(f.meta("config"), f.path(), "config");
+    if (auto p = preset_of(f)) return *p;
+    fail_input("{}: no ImageBind architecture: the file has no 'imagebind_config' or 'config' metadata and its "
+               "tensors are not those of a built-in preset (huge, tiny); give it one with `codebind convert {} "
+               "OUT.safetensors --config huge|FILE.json`",
+               f.path(), f.path());
+  }
   ImageBindConfig cfg = from_metadata(f.meta("imagebind_config"), f.path());
   // Files written before the config carried "inputs": every bridge then came from `pretrain`
   // (its own file, or inside a CodeBind model trained on it) and used standardised inputs.
@@ -497,7 +537,8 @@ ImageBindConfig ImageBindConfig::of_file(const SafetensorsFile& f) {
 }
 
 ImageBindConfig ImageBindConfig::from_arg(const std::string& huge_or_path) {
-  if (huge_or_path == "huge") return huge();
+  for (auto& [name, cfg] : presets())
+    if (huge_or_path == name) return cfg;
   return from_file(huge_or_path);
 }
 

@@ -16,7 +16,7 @@
 
 #include "core/modality.h"
 #include "encoders/input_spec.h"
-#include "io/safetensors.h"
+#include "io/weights.h"
 
 namespace cb {
 
@@ -131,10 +131,15 @@ struct ImageBindConfig {
   // not a valid config.
   static ImageBindConfig from_metadata(const std::string& text, const std::string& file,
                                        const std::string& key = "imagebind_config");
-  // The config of a bridge or CodeBind model file (metadata "imagebind_config"); files from
-  // before "inputs" was recorded get the scaling they were trained with (standardised).
-  static ImageBindConfig of_file(const SafetensorsFile& f);
-  // "huge" → huge(); anything else is a path to a JSON config.
+  // The architecture of a weight file: its metadata "imagebind_config" (bridges and CodeBind
+  // models; files from before "inputs" was recorded get the scaling they were trained with,
+  // standardised), else "config" (`codebind convert --config`), else the built-in preset
+  // (huge, tiny) whose every tensor of the towers present in the file is there with its shape
+  // (a published imagebind_huge.pth). InputError naming the file otherwise.
+  static ImageBindConfig of_file(const WeightFile& f);
+  // The built-in presets by name: "huge", "tiny".
+  static std::vector<std::pair<std::string, ImageBindConfig>> presets();
+  // "huge" / "tiny" → the preset; anything else is a path to a JSON config.
   static ImageBindConfig from_arg(const std::string& huge_or_path);
   // Writes the same schema back (round-trips through from_json).
   nlohmann::json to_json() const;

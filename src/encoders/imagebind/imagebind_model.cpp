@@ -154,7 +154,7 @@ std::vector<LoraTarget> imagebind_lora_targets(const ModalityConfig& mc, const s
   return out;
 }
 
-void ImageBindModel::load(const SafetensorsFile& f) {
+void ImageBindModel::load(const WeightFile& f) {
   load(f, f.path());
   for (auto& [n, t] : params) t = t.detach().clone();  // own the memory (trained in place)
 }

@@ -63,7 +63,7 @@ class ImageBindModel : public Bridge {
   double estimate_bytes(Modality m, int64_t batch, bool training) const override;
   NamedTensors head_params(Modality m) override;
   std::vector<LoraTarget> lora_targets(Modality m, const std::vector<int64_t>& blocks, LoraMode mode) const override;
-  void load(const SafetensorsFile& f) override;
+  void load(const WeightFile& f) override;
 
   // ---- loading ------------------------------------------------------------------------------
   // Loads every tensor of the requested towers by name from any source with
