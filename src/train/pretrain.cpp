@@ -30,20 +30,12 @@ json phase_json(const PretrainPhase& p) {
 PretrainPhase phase_from(const json& j, PretrainPhase p, const std::string& where, const std::string& name,
                          int min_epochs = 1) {
   CB_CHECK_INPUT(j.is_object(), "{}: key '{}': expected an object", where, name);
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string k = it.key();
-    if (k == "lr") {
-      CB_CHECK_INPUT(it->is_number() && it->get<double>() > 0, "{}: key '{}.lr': expected a positive number", where, name);
-      p.lr = it->get<double>();
-      continue;
-    }
-    CB_CHECK_INPUT(k == "epochs" || k == "steps_per_epoch" || k == "batch_size", "{}: unknown key '{}.{}'", where, name, k);
-    const int64_t hi = k == "batch_size" ? (1 << 20) : k == "epochs" ? 1000000 : 1000000000;
-    const int v = static_cast<int>(json_integer(*it, where, name + "." + k, 0, hi));
-    if (k == "epochs") p.epochs = v;
-    if (k == "steps_per_epoch") p.steps_per_epoch = v;
-    if (k == "batch_size") p.batch_size = v;
-  }
+  JsonReader r(j, where, name + ".");
+  r.positive("lr", p.lr);
+  r.integer("epochs", p.epochs, 0, 1000000);
+  r.integer("steps_per_epoch", p.steps_per_epoch, 0, 1000000000);
+  r.integer("batch_size", p.batch_size, 0, 1 << 20);
+  r.reject_unknown();
   CB_CHECK_INPUT(p.epochs >= min_epochs, "{}: key '{}.epochs': expected >= {}", where, name, min_epochs);
   CB_CHECK_INPUT(p.batch_size >= 2, "{}: key '{}.batch_size': expected >= 2", where, name);
   return p;
@@ -60,35 +52,20 @@ json PretrainConfig::to_json() const {
 }
 
 PretrainConfig PretrainConfig::from_json(const json& j, const std::string& where) {
-  CB_CHECK_INPUT(j.is_object(), "{}: expected a JSON object", where);
+  JsonReader r(j, where);
   PretrainConfig c;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string k = it.key();
-    if (k == "bridge") c.bridge = BridgeSizes::from_json(*it, where);
-    else if (k == "vision_warmup") c.vision_warmup = phase_from(*it, c.vision_warmup, where, k, 0);
-    else if (k == "vision_text") c.vision_text = phase_from(*it, c.vision_text, where, k);
-    else if (k == "align") c.align = phase_from(*it, c.align, where, k);
-    else if (k == "modalities") {
-      CB_CHECK_INPUT(it->is_array(), "{}: key 'modalities': expected an array", where);
-      c.modalities.clear();
-      for (const auto& v : *it) {
-        CB_CHECK_INPUT(v.is_string(), "{}: key 'modalities': expected names", where);
-        Modality m = parse_modality(v.get<std::string>(), where + ": key 'modalities'");
-        CB_CHECK_INPUT(!is_bridge(m), "{}: key 'modalities': '{}' is a bridge modality (trained in phase 1)", where,
-                       modality_name(m));
-        c.modalities.push_back(m);
-      }
-    } else if (k == "tau") {
-      CB_CHECK_INPUT(it->is_number() && it->get<double>() > 0, "{}: key 'tau': expected a positive number", where);
-      c.tau = it->get<double>();
-    } else if (k == "seed") {
-      c.seed = json_unsigned(*it, where, "seed");
-    } else if (k == "threads") {
-      c.threads = static_cast<int>(json_integer(*it, where, "threads", 0, 1024));
-    } else {
-      fail_input("{}: unknown key '{}'", where, k);
-    }
-  }
+  if (const json* b = r.object("bridge")) c.bridge = BridgeSizes::from_json(*b, where);
+  if (const json* p = r.object("vision_warmup")) c.vision_warmup = phase_from(*p, c.vision_warmup, where, "vision_warmup", 0);
+  if (const json* p = r.object("vision_text")) c.vision_text = phase_from(*p, c.vision_text, where, "vision_text");
+  if (const json* p = r.object("align")) c.align = phase_from(*p, c.align, where, "align");
+  r.modalities("modalities", c.modalities);
+  for (Modality m : c.modalities)
+    CB_CHECK_INPUT(!is_bridge(m), "{}: key 'modalities': '{}' is a bridge modality (trained in phase 1)", where,
+                   modality_name(m));
+  r.positive("tau", c.tau);
+  r.seed("seed", c.seed);
+  r.integer("threads", c.threads, 0, 1024);
+  r.reject_unknown();
   return c;
 }
 
