@@ -176,6 +176,10 @@ void warn_if_cpu_bf16_is_slow() {
 }  // namespace
 
 size_t run_embed(const EmbedOptions& o) {
+  CB_CHECK_INPUT(o.weights.empty() != o.run.empty(),
+                 "embed: give exactly one of --weights FILE (ImageBind embeddings) or --run RUN (CodeBind codes)");
+  if (!o.run.empty()) return run_embed_codebind(o);
+  CB_CHECK_INPUT(!o.modality.empty(), "embed --weights: --modality M is required");
   const Modality m = parse_modality(o.modality, "--modality");
   CB_CHECK_INPUT(o.batch > 0, "--batch must be positive");
   check_output_file(o.out, o.force);  // before any work: a refusal writes nothing

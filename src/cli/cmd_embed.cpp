@@ -6,9 +6,10 @@ namespace {
 
 cb::cli::Runner setup_embed(CLI::App* app) {
   auto o = std::make_shared<cb::EmbedOptions>();
-  app->add_option("--weights", o->weights, "ImageBind weights (.safetensors)")->required();
+  app->add_option("--weights", o->weights, "ImageBind weights (.safetensors or .pth): ImageBind embeddings");
+  app->add_option("--run", o->run, "a `codebind train` run: CodeBind embeddings and codes (instead of --weights)");
   app->add_option("--config", o->config, "'huge' or a config JSON (default: the file's metadata, else huge)");
-  app->add_option("--modality", o->modality, "vision|text|audio|depth|thermal|imu")->required();
+  app->add_option("--modality", o->modality, "vision|text|audio|depth|thermal|imu (with --run and --text: optional)");
   app->add_option("--out", o->out, "output safetensors (default embeddings.safetensors)");
   app->add_option("--text", o->texts, "a text to embed (repeatable; --modality text)");
   app->add_option("--vocab", o->vocab, "CLIP BPE vocabulary (default: $CODEBIND_BPE_VOCAB or the bundled copy)");
@@ -24,6 +25,6 @@ cb::cli::Runner setup_embed(CLI::App* app) {
   };
 }
 
-CB_REGISTER_COMMAND("embed", "ImageBind embeddings of files, tensors or texts", setup_embed);
+CB_REGISTER_COMMAND("embed", "ImageBind embeddings (--weights) or CodeBind codes (--run) of files or texts", setup_embed);
 
 }  // namespace
