@@ -75,7 +75,11 @@ json retrieval_section(const EmbeddingSet& test, const std::vector<std::string>&
       }
       if (!qa.groups.empty() && !gb.groups.empty()) {
         at::Tensor rel = group_relevance(qa.groups, gb.groups);
-        if (rel.any().item<bool>()) e["paired"] = retrieval_json(retrieval_metrics(sim, rel, opt.recall_ks));
+        if (rel.any().item<bool>()) {
+          e["paired"] = retrieval_json(retrieval_metrics(sim, rel, opt.recall_ks));
+          at::Tensor has = rel.any(1);
+          e["paired"]["chance_r1"] = num(rel.to(at::kDouble).mean(1).index({has}).mean().item<double>());
+        }
       }
       if (!opt.trained_pairs.empty()) e["emergent"] = !is_trained(opt.trained_pairs, a, b);
       out[a + "->" + b] = e;

@@ -34,6 +34,7 @@ json TrainConfig::to_json() const {
                 {"code_matching", code_matching_name(o.code_matching)},
                 {"freeze_bridge_heads", o.freeze_bridge_heads},
                 {"uniformity_on", o.uniformity_on_raw ? "raw" : "quantised"},
+                {"pairing", o.pairing},
                 {"name", run.name},
                 {"seed", run.seed},
                 {"checkpoint_every", run.checkpoint_every},
@@ -69,6 +70,7 @@ TrainConfig TrainConfig::from_json(const json& j, const std::string& where) {
   std::string uni = o.uniformity_on_raw ? "raw" : "quantised";
   r.choice("uniformity_on", uni, {"quantised", "raw"});
   o.uniformity_on_raw = uni == "raw";
+  r.choice("pairing", o.pairing, {"auto", "class", "group"});
   r.get("name", c.run.name);
   r.seed("seed", c.run.seed);
   r.integer("checkpoint_every", c.run.checkpoint_every, 0, 1000000000);

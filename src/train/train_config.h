@@ -36,6 +36,10 @@ struct OptimConfig {
   // is exactly zero once every item picks the same codes, so a collapsed specific half stays
   // collapsed) or the un-quantised, chunk-normalised specific CLS ("raw").
   bool uniformity_on_raw = false;
+  // How batch rows are bound across modalities (train/batch_plan.h): "class" (ImageBind-style:
+  // one item of the same class per modality), "group" (instance pairs: the manifest's
+  // `group`), or "auto" (group when the run's training items carry groups, else class).
+  std::string pairing = "auto";
 };
 
 // How the run is kept.

@@ -78,6 +78,13 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   check_fits_in_memory(uint64_t(std::min(estimate_train_bytes(cfg_, *shape_only), 1.8e19)), "training with this config",
                        fmt::format("batch {}, towers {}, decoder width {} × depth {}", cfg_.optim.batch_size,
                                    modality_list(cfg_.model.modality_pair), cfg_.model.decoder_width, cfg_.model.decoder_depth));
+  // The batches (checked before anything is written).
+  const Pairing pairing = resolve_pairing(cfg_.optim.pairing, *man_, cfg_.model.modality_pair, "train");
+  planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.model.modality_pair, "train", cfg_.optim.batch_size, cfg_.run.seed,
+                                            cfg_.optim.scale_factor, pairing);
+  if (pairing == Pairing::Group && !opt_.quiet)
+    fmt::print(stderr, "train: instance pairing by group ({} groups skipped: an item of a run modality missing)\n",
+               planner_->skipped_groups());
   // Every check passed: only now is the run directory created (or refused) and locked.
   run_dir_ = std::make_unique<RunDir>(opt_.out_dir, opt_.resume  ? RunDirMode::Resume
                                                     : opt_.force ? RunDirMode::Replace
@@ -87,8 +94,6 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   torch::manual_seed(cfg_.run.seed);
   model_ = std::make_unique<CodeBindModel>(cfg_.model, bridge, cfg_.run.seed);
   inputs_ = std::make_unique<InputPipeline>(model_->bridge());
-  planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.model.modality_pair, "train", cfg_.optim.batch_size, cfg_.run.seed,
-                                            cfg_.optim.scale_factor);
   std::vector<ParamGroup> groups;
   for (auto& [name, ts] : model_->trainable_groups(cfg_.optim.freeze_bridge_heads)) {
     ParamGroup g;
