@@ -119,5 +119,39 @@ TEST(PairedTrain, TrainsByGroupAndReportsPairedRetrieval) {
   EXPECT_FALSE(fs::exists(tmp.file("plain")));
 }
 
+TEST(PairedTrain, ACaptionLongerThanTheContextIsRefused) {
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  test::TempDir tmp;
+  const std::string data = paired_dataset(f, tmp.file("paired"));
+  {
+    // One more caption for a training group, 120 words long.
+    std::string first;
+    std::ifstream in(data + "/items.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      json it = json::parse(line);
+      if (it["split"] == "train" && it.contains("group")) {
+        first = it["group"];
+        break;
+      }
+    }
+    std::string words;
+    for (int i = 0; i < 120; ++i) words += "word ";
+    std::ofstream o(data + "/items.jsonl", std::ios::app);
+    o << json{{"id", "long-caption"}, {"modality", "text"}, {"split", "train"}, {"group", first}, {"text", words}}.dump()
+      << "\n";
+  }
+  TrainConfig c = test::tiny_train_config();
+  TrainOptions o = test::tiny_options(f, tmp.file("run"));
+  o.data_dir = data;
+  try {
+    Trainer(c, o);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("long-caption"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(tmp.file("run")));
+}
+
 }  // namespace
 }  // namespace cb

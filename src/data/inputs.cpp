@@ -125,6 +125,18 @@ at::Tensor InputPipeline::batch(const std::vector<const data::Item*>& items) con
   return at::stack(out);
 }
 
+void InputPipeline::check_text_fits(const data::Item& it) const {
+  CB_CHECK(tok_ != nullptr, "check_text_fits: the model has no text tower");
+  const int64_t context = spec(Modality::Text, it.id).shape.at(0);
+  int64_t n = 0;
+  {
+    std::lock_guard<std::mutex> g(tok_mu_);
+    n = int64_t(tok_->encode(it.text).size());
+  }
+  CB_CHECK_INPUT(n + 2 <= context, "item '{}': its text has {} tokens, more than the {} the text context holds "
+                 "({} with start and end): shorten it or split it into several captions", it.id, n, context - 2, context);
+}
+
 at::Tensor InputPipeline::tokenize(const std::vector<std::string>& texts) const {
   CB_CHECK(tok_ != nullptr, "tokenize: the model has no text tower");
   std::lock_guard<std::mutex> g(tok_mu_);

@@ -38,6 +38,9 @@ class InputPipeline {
   at::Tensor batch(const std::vector<const data::Item*>& items) const;
   // Texts → (B, 77) int64 ids.
   at::Tensor tokenize(const std::vector<std::string>& texts) const;
+  // InputError naming the item when its text has more BPE tokens than the text tower's context
+  // holds (tokenize would cut it): for captions, which are training targets, not prompts.
+  void check_text_fits(const data::Item& it) const;
 
  private:
   at::Tensor decode_uncached(const data::Item& it) const;

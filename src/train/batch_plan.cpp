@@ -83,6 +83,13 @@ void BatchPlanner::init_groups(const std::string& split, int scale_factor) {
   steps_ = std::max<int64_t>(1, int64_t(scale_factor) * int64_t(groups_.size()) / B_);
 }
 
+std::vector<const data::Item*> BatchPlanner::captions() const {
+  std::vector<const data::Item*> out;
+  for (const Group& g : groups_)
+    if (auto it = g.items.find(Modality::Text); it != g.items.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  return out;
+}
+
 BatchPlan BatchPlanner::plan_groups(int64_t epoch, int64_t step) const {
   const int64_t G = int64_t(groups_.size());
   BatchPlan p;

@@ -51,6 +51,8 @@ class BatchPlanner {
   BatchPlan plan(int64_t epoch, int64_t step) const;
   const std::vector<std::string>& templates() const { return templates_; }
   Pairing pairing() const { return pairing_; }
+  // Pairing::Group: every caption (text item) of the usable groups.
+  std::vector<const data::Item*> captions() const;
   int64_t skipped_groups() const { return skipped_groups_; }
 
  private:

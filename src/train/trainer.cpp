@@ -82,6 +82,10 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   const Pairing pairing = resolve_pairing(cfg_.optim.pairing, *man_, cfg_.model.modality_pair, "train");
   planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.model.modality_pair, "train", cfg_.optim.batch_size, cfg_.run.seed,
                                             cfg_.optim.scale_factor, pairing);
+  if (pairing == Pairing::Group && cfg_.model.has(Modality::Text)) {
+    const InputPipeline probe(*shape_only, /*cache=*/false);
+    for (const data::Item* cap : planner_->captions()) probe.check_text_fits(*cap);
+  }
   if (pairing == Pairing::Group && !opt_.quiet)
     fmt::print(stderr, "train: instance pairing by group ({} groups skipped: an item of a run modality missing)\n",
                planner_->skipped_groups());
