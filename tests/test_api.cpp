@@ -27,14 +27,16 @@ const std::string& api_run() {
     auto& f = test::tiny_fixture();
     if (!f.ok) return std::string();
     const std::string r = f.root + "/api_run";
-    if (!fs::exists(r + "/model.safetensors")) {
-      TrainConfig c = test::tiny_train_config();
-      c.optim.epochs = 1;
-      TrainOptions o = test::tiny_options(f, r);
-      o.force = true;
-      Trainer(c, o).run();
-    }
-    return r;
+    return test::with_file_lock(r + ".lock", [&] {
+      if (!fs::exists(r + "/model.safetensors")) {
+        TrainConfig c = test::tiny_train_config();
+        c.optim.epochs = 1;
+        TrainOptions o = test::tiny_options(f, r);
+        o.force = true;
+        Trainer(c, o).run();
+      }
+      return r;
+    });
   }();
   return run;
 }

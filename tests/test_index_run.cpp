@@ -32,6 +32,7 @@ const RunIndex& run_index() {
     if (!f.ok) return x;
     x.run = f.root + "/index_run";
     x.index = f.root + "/index_run.cbx";
+    return test::with_file_lock(x.run + ".lock", [&] {
     if (!fs::exists(x.run + "/model.safetensors")) {
       TrainConfig c = test::tiny_train_config();
       c.optim.epochs = 1;
@@ -46,6 +47,7 @@ const RunIndex& run_index() {
     }
     x.ok = true;
     return x;
+    });
   }();
   return r;
 }

@@ -25,16 +25,19 @@ inline TinyFixture& tiny_fixture() {
     x.root = std::string(CODEBIND_BINARY_DIR) + "/tmp/train_run_fixture";
     x.data = x.root + "/data";
     x.bridge = x.root + "/bridge";
-    if (!fs::exists(x.data + "/items.jsonl")) {
-      fs::create_directories(x.root);
-      if (run_codebind("data sensor-suite --out " + x.data + " --size small --seed 1") != 0) return x;
-    }
-    if (!fs::exists(x.bridge + "/bridge.safetensors")) {
-      auto pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
-      run_pretrain(pc, x.data, x.bridge, true, /*replace=*/true);
-    }
-    x.ok = true;
-    return x;
+    return with_file_lock(x.root + ".lock", [&] {
+      if (!fs::exists(x.data + "/items.jsonl")) {
+        fs::create_directories(x.root);
+        fs::remove_all(x.data);  // a generation interrupted before items.jsonl
+        if (run_codebind("data sensor-suite --out " + x.data + " --size small --seed 1") != 0) return x;
+      }
+      if (!fs::exists(x.bridge + "/bridge.safetensors")) {
+        auto pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
+        run_pretrain(pc, x.data, x.bridge, true, /*replace=*/true);
+      }
+      x.ok = true;
+      return x;
+    });
   }();
   return f;
 }

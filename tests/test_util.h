@@ -1,7 +1,10 @@
 // test_util.h — helpers shared by the tests: fixture paths, temporary folders, running the
 // codebind executable.
 #pragma once
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +14,23 @@
 #include <string>
 
 namespace cb::test {
+
+// Runs f() holding an exclusive lock on the file `lock_path` (created if needed). ctest runs
+// every test in its own process, two at a time: artefacts several tests share (the tiny
+// fixture, a trained run) are made under a lock, so the second process waits and reuses them.
+template <class F>
+auto with_file_lock(const std::string& lock_path, F&& f) {
+  std::filesystem::create_directories(std::filesystem::path(lock_path).parent_path());
+  const int fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR, 0644);
+  if (fd >= 0) ::flock(fd, LOCK_EX);
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      if (fd >= 0) ::flock(fd, LOCK_UN), ::close(fd);
+    }
+  } unlock{fd};
+  return f();
+}
 
 // The golden fixtures (../shared/fixtures unless CODEBIND_FIXTURES is set).
 inline std::string fixtures_dir() {
