@@ -37,9 +37,10 @@ std::vector<int32_t> row_codes(const at::Tensor& t, int64_t i) {
   return std::vector<int32_t>(r.data_ptr<int32_t>(), r.data_ptr<int32_t>() + r.numel());
 }
 
-// One batch of embeddings → public rows.
-void append_rows(std::vector<Embedding>& out, const cb::CodeBindEmbedding& e, const std::vector<std::string>& ids,
-                 const std::string& modality) {
+// Embeddings of `ids` (rows in order) → public rows.
+std::vector<Embedding> to_rows(const cb::CodeBindEmbedding& e, const std::vector<std::string>& ids,
+                               const std::string& modality) {
+  std::vector<Embedding> out;
   for (size_t i = 0; i < ids.size(); ++i) {
     Embedding r;
     r.id = ids[i];
@@ -50,9 +51,10 @@ void append_rows(std::vector<Embedding>& out, const cb::CodeBindEmbedding& e, co
     r.specific_codes = row_codes(e.specific_codes, int64_t(i));
     out.push_back(std::move(r));
   }
+  return out;
 }
 
-constexpr size_t kBatch = 64;
+constexpr int64_t kBatch = 64;
 
 }  // namespace
 
@@ -91,37 +93,12 @@ std::vector<Embedding> Model::embed_files(const std::string& modality, const std
   return guarded([&] {
     const cb::Modality m = cb::parse_modality(modality, "embed_files: modality");
     CB_CHECK_INPUT(m != cb::Modality::Text, "embed_files: texts go through embed_texts");
-    CB_CHECK_INPUT(impl_->rm.model->config().has(m), "{}: the model has no '{}' tower", impl_->rm.run_dir, modality);
-    const std::vector<cb::data::Item> items = cb::query_items(m, paths);
-    std::vector<Embedding> out;
-    torch::NoGradGuard ng;
-    for (size_t i = 0; i < items.size(); i += kBatch) {
-      std::vector<const cb::data::Item*> chunk;
-      std::vector<std::string> ids;
-      for (size_t j = i; j < std::min(items.size(), i + kBatch); ++j) {
-        chunk.push_back(&items[j]);
-        ids.push_back(paths[j]);
-      }
-      append_rows(out, cb::embed_batch_codebind(*impl_->rm.model, m, cb::items_input(*impl_->rm.inputs, m, chunk)), ids,
-                  modality);
-    }
-    return out;
+    return to_rows(cb::embed_inputs(impl_->rm, m, paths, kBatch), paths, modality);
   });
 }
 
 std::vector<Embedding> Model::embed_texts(const std::vector<std::string>& texts) {
-  return guarded([&] {
-    CB_CHECK_INPUT(impl_->rm.model->config().has(cb::Modality::Text), "{}: the model has no text tower",
-                   impl_->rm.run_dir);
-    std::vector<Embedding> out;
-    torch::NoGradGuard ng;
-    for (size_t i = 0; i < texts.size(); i += kBatch) {
-      std::vector<std::string> chunk(texts.begin() + i, texts.begin() + std::min(texts.size(), i + kBatch));
-      append_rows(out, cb::embed_batch_codebind(*impl_->rm.model, cb::Modality::Text, impl_->rm.inputs->tokenize(chunk)),
-                  chunk, "text");
-    }
-    return out;
-  });
+  return guarded([&] { return to_rows(cb::embed_inputs(impl_->rm, cb::Modality::Text, texts, kBatch), texts, "text"); });
 }
 
 // ---- Index ------------------------------------------------------------------------------------
@@ -138,7 +115,7 @@ Index::~Index() = default;
 Index Index::build(Model& model, const std::string& data_dir, bool progress) {
   return guarded([&] {
     cb::RunModel& rm = model.impl_->rm;
-    if (rm.fingerprint == 0) cb::attach_codebooks(rm);
+    cb::attach_codebooks(rm);
     auto impl = std::make_unique<Impl>();
     impl->ix = cb::build_index_from_run(rm, data_dir, progress);
     return Index(std::move(impl));
@@ -169,8 +146,7 @@ std::vector<std::vector<Hit>> to_hits(const cb::index::Index& ix, const std::vec
   return out;
 }
 
-std::vector<std::vector<Hit>> search(cb::index::Index& ix, cb::RunModel& rm, const cb::index::EmbeddingRows& rows,
-                                     int k) {
+std::vector<std::vector<Hit>> search(const cb::index::Index& ix, const cb::index::EmbeddingRows& rows, int k) {
   CB_CHECK_INPUT(k > 0, "search: k must be positive, got {}", k);
   cb::index::SearchOptions so;
   so.k = k;
@@ -182,10 +158,9 @@ std::vector<std::vector<Hit>> search(cb::index::Index& ix, cb::RunModel& rm, con
 std::vector<std::vector<Hit>> Index::search_texts(Model& model, const std::vector<std::string>& texts, int k) {
   return guarded([&] {
     cb::RunModel& rm = model.impl_->rm;
-    if (rm.fingerprint == 0) cb::attach_codebooks(rm);
+    cb::attach_codebooks(rm);
     cb::check_same_model(impl_->ix, rm);
-    torch::NoGradGuard ng;
-    return search(impl_->ix, rm, cb::embed_texts(rm, texts), k);
+    return search(impl_->ix, cb::embed_texts(rm, texts), k);
   });
 }
 
@@ -193,11 +168,10 @@ std::vector<std::vector<Hit>> Index::search_files(Model& model, const std::strin
                                                   const std::vector<std::string>& paths, int k) {
   return guarded([&] {
     cb::RunModel& rm = model.impl_->rm;
-    if (rm.fingerprint == 0) cb::attach_codebooks(rm);
+    cb::attach_codebooks(rm);
     cb::check_same_model(impl_->ix, rm);
-    torch::NoGradGuard ng;
     const cb::Modality m = cb::parse_modality(modality, "search_files: modality");
-    return search(impl_->ix, rm, cb::embed_files(rm, m, paths), k);
+    return search(impl_->ix, cb::embed_files(rm, m, paths), k);
   });
 }
 

@@ -18,6 +18,12 @@ namespace {
 
 constexpr int64_t kBatch = 64;  // items per forward pass
 
+std::string modality_list(const std::vector<Modality>& ms) {
+  std::string s;
+  for (Modality m : ms) s += (s.empty() ? "" : ", ") + std::string(modality_name(m));
+  return s;
+}
+
 at::Tensor pack_or_zeros(const at::Tensor& codes, int64_t n, uint32_t chunks, uint32_t bits) {
   return cb::pack_codes(codes.defined() ? codes : at::zeros({n, int64_t(chunks)}, at::kLong), bits);
 }
@@ -35,16 +41,23 @@ RunModel open_run_model(const std::string& run) {
   return rm;
 }
 
+std::string index_refusal(const ModelConfig& cfg) {
+  const auto& q = cfg.quantiser;
+  if (!(q.use_vq && !q.standard_vq && !q.separate_codebooks))
+    return fmt::format("the code index needs one shared codebook of chunks; this run is a {} ablation",
+                       !q.use_vq ? "no-VQ" : q.standard_vq ? "standard-VQ" : "separate-codebooks");
+  if (cfg.specific_dim != 0 && cfg.specific_dim != cfg.shared_dim)
+    return fmt::format("the code index needs the specific half as wide as the shared half ({} vs {})",
+                       cfg.specific_dim, cfg.shared_dim);
+  return "";
+}
+
 void attach_codebooks(RunModel& rm) {
+  if (rm.codebooks.shared.rows > 0) return;  // already attached
   const std::string path = rm.run_dir + "/model.safetensors";
-  const auto& q = rm.model->config().quantiser;
-  CB_CHECK_INPUT(q.use_vq && !q.standard_vq && !q.separate_codebooks,
-                 "{}: the code index needs one shared codebook of chunks; this run is a {} ablation", path,
-                 !q.use_vq ? "no-VQ" : q.standard_vq ? "standard-VQ" : "separate-codebooks");
   const ModelConfig& cfg = rm.model->config();
-  CB_CHECK_INPUT(cfg.specific_dim == 0 || cfg.specific_dim == cfg.shared_dim,
-                 "{}: the code index needs the specific half as wide as the shared half ({} vs {})", path,
-                 cfg.specific_dim, cfg.shared_dim);
+  const std::string refusal = index_refusal(cfg);
+  CB_CHECK_INPUT(refusal.empty(), "{}: {}", path, refusal);
   auto& mvq = rm.model->quantiser();
   rm.codebooks.shared = codebook_from_tensor(mvq.shared_codebook().weight.detach().cpu(), path + ": shared codebook");
   for (Modality m : cfg.modality_pair)
@@ -146,11 +159,48 @@ Index build_index_from_run(RunModel& rm, const std::string& data_dir, bool progr
   return ix;
 }
 
+CodeBindEmbedding embed_inputs(RunModel& rm, Modality m, const std::vector<std::string>& inputs, int64_t batch,
+                               bool progress) {
+  CB_CHECK_INPUT(batch > 0, "batch must be positive, got {}", batch);
+  CB_CHECK_INPUT(rm.model->config().has(m), "{}: the run has no '{}' tower (it has {})", rm.run_dir, modality_name(m),
+                 modality_list(rm.model->config().modality_pair));
+  const bool text = m == Modality::Text;
+  const std::vector<data::Item> items = text ? std::vector<data::Item>{} : query_items(m, inputs);
+  std::vector<CodeBindEmbedding> parts;
+  ProgressBar bar("embed " + std::string(modality_name(m)) + " (codebind)", int64_t(inputs.size()), progress);
+  for (size_t i = 0; i < inputs.size(); i += size_t(batch)) {
+    const size_t j = std::min(inputs.size(), i + size_t(batch));
+    at::Tensor x;
+    if (text) {
+      x = rm.inputs->tokenize(std::vector<std::string>(inputs.begin() + i, inputs.begin() + j));
+    } else {
+      std::vector<const data::Item*> chunk;
+      for (size_t k = i; k < j; ++k) chunk.push_back(&items[k]);
+      x = items_input(*rm.inputs, m, chunk);
+    }
+    parts.push_back(embed_batch_codebind(*rm.model, m, x));
+    bar.tick(int64_t(j - i));
+  }
+  bar.finish();
+  // Each field: the batches' rows concatenated, or undefined when the modality has none.
+  auto cat = [&](at::Tensor CodeBindEmbedding::*f) {
+    std::vector<at::Tensor> ts;
+    for (const auto& p : parts)
+      if ((p.*f).defined()) ts.push_back(p.*f);
+    return ts.size() == parts.size() && !ts.empty() ? at::cat(ts).contiguous() : at::Tensor();
+  };
+  CodeBindEmbedding all;
+  for (auto f : {&CodeBindEmbedding::z_c, &CodeBindEmbedding::z_s, &CodeBindEmbedding::z,
+                 &CodeBindEmbedding::shared_codes, &CodeBindEmbedding::specific_codes, &CodeBindEmbedding::raw,
+                 &CodeBindEmbedding::shared_raw, &CodeBindEmbedding::specific_raw})
+    all.*f = cat(f);
+  return all;
+}
+
 EmbeddingRows embed_texts(RunModel& rm, const std::vector<std::string>& texts) {
-  CB_CHECK_INPUT(rm.model->config().has(Modality::Text), "{}: the run has no text tower", rm.run_dir);
   EmbeddingRows r;
   r.path = rm.run_dir + " (text queries)";
-  r.emb = embed_batch_codebind(*rm.model, Modality::Text, rm.inputs->tokenize(texts)).z_c.contiguous();
+  r.emb = embed_inputs(rm, Modality::Text, texts, int64_t(std::max<size_t>(1, texts.size()))).z_c;  // one batch
   r.ids = texts;
   r.modalities.assign(texts.size(), Modality::Text);
   return r;
@@ -158,19 +208,10 @@ EmbeddingRows embed_texts(RunModel& rm, const std::vector<std::string>& texts) {
 
 EmbeddingRows embed_files(RunModel& rm, Modality m, const std::vector<std::string>& paths) {
   CB_CHECK_INPUT(m != Modality::Text, "index search: give text queries with --text");
-  CB_CHECK_INPUT(rm.model->config().has(m), "{}: the run has no {} tower", rm.run_dir, modality_name(m));
-  const std::vector<data::Item> items = query_items(m, paths);
-  std::vector<const data::Item*> ptrs;
-  for (const data::Item& it : items) ptrs.push_back(&it);
+  const CodeBindEmbedding e = embed_inputs(rm, m, paths, kBatch);
   EmbeddingRows r;
   r.path = rm.run_dir + " (" + std::string(modality_name(m)) + " queries)";
-  std::vector<at::Tensor> rows;
-  for (size_t i = 0; i < ptrs.size(); i += kBatch) {
-    std::vector<const data::Item*> chunk(ptrs.begin() + i, ptrs.begin() + std::min(ptrs.size(), i + kBatch));
-    CodeBindEmbedding e = embed_batch_codebind(*rm.model, m, items_input(*rm.inputs, m, chunk));
-    rows.push_back(e.z.defined() ? e.z : e.z_c);
-  }
-  r.emb = at::cat(rows).contiguous();
+  r.emb = e.z.defined() ? e.z : e.z_c;
   r.ids = paths;
   r.modalities.assign(paths.size(), m);
   return r;

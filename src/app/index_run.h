@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/embed_split.h"
 #include "model/codebind_model.h"
 #include "data/inputs.h"
 #include "index/code_index.h"
@@ -25,8 +26,11 @@ struct RunModel {
 
 // Loads a run's model (RUN or RUN/model.safetensors) and its input pipeline; no codebooks.
 RunModel open_run_model(const std::string& run);
-// Fills rm.codebooks and rm.fingerprint; InputError when the run has no shared codebook of
-// chunks (the no-VQ, standard-VQ and separate-codebook ablations) or mismatched half widths.
+// Why a model's codes cannot go into the code index ("" when they can): the no-VQ,
+// standard-VQ and separate-codebook ablations, or halves of different widths.
+std::string index_refusal(const ModelConfig& cfg);
+// Fills rm.codebooks and rm.fingerprint once (no-op when attached); InputError naming the run
+// with index_refusal's reason.
 void attach_codebooks(RunModel& rm);
 // open_run_model + attach_codebooks.
 RunModel load_run_model(const std::string& run_dir);
@@ -46,6 +50,13 @@ index::Index build_index_from_run(RunModel& rm, const std::string& data_dir, boo
 // part. ids = the texts / paths. Already quantised: search them as given (query "raw").
 index::EmbeddingRows embed_texts(RunModel& rm, const std::vector<std::string>& texts);
 index::EmbeddingRows embed_files(RunModel& rm, Modality m, const std::vector<std::string>& paths);
+
+// Files of modality m, or texts when m is text, through the run's model (CLS only, inputs
+// through its bridge's pipeline, exactly as evaluation embeds them), `batch` per forward pass:
+// every field of CodeBindEmbedding with the batches' rows concatenated (undefined when the
+// modality has none). InputError for a tower the run lacks or a missing file.
+CodeBindEmbedding embed_inputs(RunModel& rm, Modality m, const std::vector<std::string>& inputs, int64_t batch,
+                               bool progress = false);
 
 // Query files as manifest items of modality m (ids = the paths); InputError for a missing file.
 std::vector<data::Item> query_items(Modality m, const std::vector<std::string>& paths);

@@ -56,28 +56,34 @@ JsonReader::JsonReader(const nlohmann::json& j, std::string where, std::string p
 
 bool JsonReader::has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
 
+namespace {
+
+// The value under `key` of `j` converted to T when `is_kind` holds; InputError naming the key
+// and `kind` otherwise; `out` untouched when the key is absent.
+template <class T>
+void read_as(const nlohmann::json& j, const char* key, T& out, bool (nlohmann::json::*is_kind)() const noexcept,
+             const char* kind, const std::string& where, const std::string& prefix) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  CB_CHECK_INPUT(((*it).*is_kind)(), "{}: key '{}{}': expected {} (found {})", where, prefix, key, kind, it->dump());
+  out = it->template get<T>();
+}
+
+}  // namespace
+
 void JsonReader::get(const char* key, bool& out) {
   seen_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end()) return;
-  CB_CHECK_INPUT(it->is_boolean(), "{}: key '{}{}': expected true/false (found {})", where_, prefix_, key, it->dump());
-  out = it->get<bool>();
+  read_as(j_, key, out, &nlohmann::json::is_boolean, "true/false", where_, prefix_);
 }
 
 void JsonReader::get(const char* key, double& out) {
   seen_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end()) return;
-  CB_CHECK_INPUT(it->is_number(), "{}: key '{}{}': expected a number (found {})", where_, prefix_, key, it->dump());
-  out = it->get<double>();
+  read_as(j_, key, out, &nlohmann::json::is_number, "a number", where_, prefix_);
 }
 
 void JsonReader::get(const char* key, std::string& out) {
   seen_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end()) return;
-  CB_CHECK_INPUT(it->is_string(), "{}: key '{}{}': expected a string (found {})", where_, prefix_, key, it->dump());
-  out = it->get<std::string>();
+  read_as(j_, key, out, &nlohmann::json::is_string, "a string", where_, prefix_);
 }
 
 void JsonReader::positive(const char* key, double& out) {

@@ -106,7 +106,7 @@ QuantiserOutput CodeBindModel::quantise(Modality m, const Encoded& enc, bool tra
 
 std::vector<std::pair<std::string, NamedTensors>> CodeBindModel::trainable_groups(bool freeze_bridge_heads) {
   for (Modality m : bridge_->modalities())
-    for (auto& [n, t] : bridge_->named_params(m)) const_cast<at::Tensor&>(t).requires_grad_(false);
+    for (const auto& [n, t] : bridge_->named_params(m)) t.requires_grad_(false);
   NamedTensors pre, fresh;
   auto add = [](NamedTensors& g, const std::string& n, at::Tensor& t) {
     if (!t.is_floating_point()) return;

@@ -54,8 +54,7 @@ BatchPlanner::BatchPlanner(const data::Manifest& m, std::vector<Modality> modali
 
 void BatchPlanner::init_groups(const std::string& split, int scale_factor) {
   std::map<std::string, Group> all;
-  std::vector<Modality> mods = mods_;
-  for (Modality mod : mods) {
+  for (Modality mod : mods_) {
     for (const data::Item* it : m_.select(mod, split)) {
       if (it->group.empty()) continue;
       Group& g = all[it->group];

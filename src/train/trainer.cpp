@@ -82,10 +82,10 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   const Pairing pairing = resolve_pairing(cfg_.optim.pairing, *man_, cfg_.model.modality_pair, "train");
   planner_ = std::make_unique<BatchPlanner>(*man_, cfg_.model.modality_pair, "train", cfg_.optim.batch_size, cfg_.run.seed,
                                             cfg_.optim.scale_factor, pairing);
-  if (pairing == Pairing::Group && cfg_.model.has(Modality::Text)) {
-    const InputPipeline probe(*shape_only, /*cache=*/false);
-    for (const data::Item* cap : planner_->captions()) probe.check_text_fits(*cap);
-  }
+  // The run's input pipeline: its specs are the bridge's architecture (no weights needed).
+  inputs_ = std::make_unique<InputPipeline>(*shape_only);
+  if (pairing == Pairing::Group && cfg_.model.has(Modality::Text))
+    for (const data::Item* cap : planner_->captions()) inputs_->check_text_fits(*cap);
   if (pairing == Pairing::Group && !opt_.quiet)
     fmt::print(stderr, "train: instance pairing by group ({} groups skipped: an item of a run modality missing)\n",
                planner_->skipped_groups());
@@ -97,7 +97,6 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
     spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
   torch::manual_seed(cfg_.run.seed);
   model_ = std::make_unique<CodeBindModel>(cfg_.model, bridge, cfg_.run.seed);
-  inputs_ = std::make_unique<InputPipeline>(model_->bridge());
   std::vector<ParamGroup> groups;
   for (auto& [name, ts] : model_->trainable_groups(cfg_.optim.freeze_bridge_heads)) {
     ParamGroup g;

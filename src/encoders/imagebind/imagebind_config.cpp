@@ -531,7 +531,7 @@ ImageBindConfig ImageBindConfig::of_file(const WeightFile& f) {
   // Files written before the config carried "inputs": every bridge then came from `pretrain`
   // (its own file, or inside a CodeBind model trained on it) and used standardised inputs.
   const bool legacy = !f.meta("pretrain_config").empty() || f.meta("format") == "codebind-model-1";
-  if (legacy && f.meta("imagebind_config").find("\"inputs\"") == std::string::npos)
+  if (legacy && !nlohmann::json::parse(f.meta("imagebind_config")).contains("inputs"))  // parsed above: valid
     cfg.inputs = InputScaling::Standardised;
   return cfg;
 }
