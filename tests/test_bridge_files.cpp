@@ -82,6 +82,14 @@ TEST(BridgeFiles, APresetIsRecognisedFromItsTensors) {
   EXPECT_EQ(c.inputs, InputScaling::ImageBind);
   auto b = open_bridge(w, {Modality::Vision, Modality::Text});
   EXPECT_TRUE(b->has(Modality::Text));
+  // A bridge kind nobody registered is refused by name.
+  save_safetensors(tmp.file("other.safetensors"), ts, {{"bridge", "vitlens"}});
+  try {
+    open_bridge(WeightFile(tmp.file("other.safetensors")), {Modality::Vision});
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown bridge kind 'vitlens' (known: imagebind)"), std::string::npos) << e.what();
+  }
   // A tensor with the wrong shape breaks the match.
   ts.back().second = at::zeros({3});
   save_safetensors(tmp.file("bad.safetensors"), ts, {});

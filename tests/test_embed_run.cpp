@@ -75,6 +75,15 @@ TEST(EmbedRun, CodesEqualEvalAndIndexAddAcceptsThem) {
             0);
   EXPECT_NE(slurp(tmp.file("y.log")).find("exactly one of --weights"), std::string::npos) << slurp(tmp.file("y.log"));
   EXPECT_FALSE(fs::exists(bad));
+  EXPECT_NE(test::run_codebind("embed --run " + run + " --modality imu --batch 0 --out " + bad + files, tmp.file("z.log")), 0);
+  EXPECT_NE(slurp(tmp.file("z.log")).find("batch"), std::string::npos) << slurp(tmp.file("z.log"));
+  EXPECT_FALSE(fs::exists(bad));
+  // An existing output is kept unless --force.
+  const std::string before = slurp(out);
+  EXPECT_NE(test::run_codebind("embed --run " + run + " --modality imu --out " + out + files, tmp.file("w.log")), 0);
+  EXPECT_EQ(slurp(out), before);
+  EXPECT_EQ(test::run_codebind("embed --run " + run + " --modality imu --force --out " + out + files, tmp.file("v.log")), 0)
+      << slurp(tmp.file("v.log"));
 }
 
 }  // namespace

@@ -90,6 +90,19 @@ TEST(ImageBindConfig, BadJsonNamesTheField) {
   nlohmann::json h = ImageBindConfig::tiny().to_json();
   h["modalities"]["vision"]["num_heads"] = 3;  // 16 not divisible by 3
   EXPECT_THROW(ImageBindConfig::from_json(h, "cfg.json"), cb::InputError);
+  // "inputs": one of the two scalings, round-tripped.
+  nlohmann::json in = ImageBindConfig::tiny().to_json();
+  in["inputs"] = "standardised";
+  EXPECT_EQ(ImageBindConfig::from_json(in, "cfg.json").inputs, cb::InputScaling::Standardised);
+  in["inputs"] = "minmax";
+  try {
+    ImageBindConfig::from_json(in, "cfg.json");
+    FAIL() << "no error";
+  } catch (const cb::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("cfg.json.inputs: unknown input scaling 'minmax'"), std::string::npos) << e.what();
+  }
+  in["inputs"] = 3;
+  EXPECT_THROW(ImageBindConfig::from_json(in, "cfg.json"), cb::InputError);
 }
 
 // docs/imagebind.md §6.1 totals: tensors and elements per tower, including buffers.

@@ -43,6 +43,9 @@ TEST(TrainConfig, ErrorsNameTheKey) {
   EXPECT_NE(error_of({{"lr", -1.0}}).find("'lr'"), std::string::npos);
   EXPECT_NE(error_of({{"batch_size", 2.5}}).find("'batch_size'"), std::string::npos);
   EXPECT_NE(error_of({{"bogus", 1}}).find("unknown key 'bogus'"), std::string::npos);
+  EXPECT_NE(error_of({{"pairing", "instance"}}).find("'pairing'"), std::string::npos);
+  EXPECT_NE(error_of({{"pairing", 1}}).find("'pairing'"), std::string::npos);
+  EXPECT_EQ(TrainConfig::from_json({{"pairing", "group"}}, "cfg.json").optim.pairing, "group");
   EXPECT_NE(error_of({{"quantiser", {{"decay", 1.5}}}}).find("quantiser.decay"), std::string::npos);
   EXPECT_NE(error_of({{"quantiser", {{"nope", 1}}}}).find("quantiser.nope"), std::string::npos);
   EXPECT_NE(error_of({{"modality_pair", {"imu", "smell"}}}).find("modality_pair"), std::string::npos);
