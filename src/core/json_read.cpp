@@ -137,6 +137,47 @@ const nlohmann::json* JsonReader::object(const char* key) {
   return &*it;
 }
 
+const nlohmann::json& JsonReader::require(const char* key) const {
+  CB_CHECK_INPUT(j_.contains(key), "{}: missing field '{}{}'", where_, prefix_, key);
+  return j_.at(key);
+}
+
+int64_t JsonReader::required_integer(const char* key, int64_t lo, int64_t hi) const {
+  return json_integer(require(key), where_, prefix_ + key, lo, hi);
+}
+
+std::vector<int64_t> JsonReader::required_integers(const char* key, int64_t lo, int64_t hi) const {
+  const auto& v = require(key);
+  if (!v.is_array()) return {json_integer(v, where_, prefix_ + key, lo, hi)};
+  std::vector<int64_t> out;
+  for (const auto& e : v) out.push_back(json_integer(e, where_, prefix_ + key, lo, hi));
+  return out;
+}
+
+double JsonReader::required_number(const char* key) const {
+  const auto& v = require(key);
+  CB_CHECK_INPUT(v.is_number(), "{}: field '{}{}' must be a number", where_, prefix_, key);
+  return v.get<double>();
+}
+
+std::string JsonReader::required_string(const char* key) const {
+  const auto& v = require(key);
+  CB_CHECK_INPUT(v.is_string(), "{}: field '{}{}' must be a string", where_, prefix_, key);
+  return v.get<std::string>();
+}
+
+bool JsonReader::flag(const char* key, bool def) const {
+  if (!has(key)) return def;
+  CB_CHECK_INPUT(j_.at(key).is_boolean(), "{}: field '{}{}' must be true/false", where_, prefix_, key);
+  return j_.at(key).get<bool>();
+}
+
+JsonReader JsonReader::sub(const char* key) const {
+  const auto& v = require(key);
+  CB_CHECK_INPUT(v.is_object(), "{}: field '{}{}' must be an object", where_, prefix_, key);
+  return JsonReader(v, where_ + "." + key);
+}
+
 void JsonReader::reject_unknown() const {
   for (auto it = j_.begin(); it != j_.end(); ++it)
     CB_CHECK_INPUT(seen_.count(it.key()), "{}: unknown key '{}{}'", where_, prefix_, it.key());

@@ -76,6 +76,20 @@ class JsonReader {
   void skip(const char* key) { seen_.insert(key); }
   void reject_unknown() const;
 
+  // ---- schema reading (external formats with required fields, e.g. the ImageBind
+  // architecture schema): nothing is tracked, unknown (descriptive) keys are allowed ----
+  // The value under `key`; InputError "missing field" when absent.
+  const nlohmann::json& require(const char* key) const;
+  int64_t required_integer(const char* key, int64_t lo, int64_t hi) const;
+  // A scalar integer (one entry) or an array of integers, each in [lo, hi].
+  std::vector<int64_t> required_integers(const char* key, int64_t lo, int64_t hi) const;
+  double required_number(const char* key) const;
+  std::string required_string(const char* key) const;
+  bool flag(const char* key, bool def) const;  // a boolean, `def` when absent or null
+  // The object under `key` as a reader whose `where` is where + "." + key.
+  JsonReader sub(const char* key) const;
+  const nlohmann::json& json() const { return j_; }
+
   const std::string& where() const { return where_; }
   std::string key_name(const char* key) const { return prefix_ + key; }
 

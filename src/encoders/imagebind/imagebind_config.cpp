@@ -203,48 +203,14 @@ ImageBindConfig ImageBindConfig::tiny() {
 
 namespace {
 
-struct Reader {
-  const nlohmann::json& j;
-  std::string where;
-  const nlohmann::json& req(const char* k) const {
-    CB_CHECK_INPUT(j.is_object() && j.contains(k), "{}: missing field '{}'", where, k);
-    return j.at(k);
-  }
-  bool has(const char* k) const { return j.is_object() && j.contains(k) && !j.at(k).is_null(); }
-  // Every integer of the schema is a count, size or index: 1 … 2^24 (0 allowed for the two
-  // that may be zero), checked at full width (json_read.h).
-  static int64_t lowest(const char* k) {
-    return std::string(k) == "select_token" || std::string(k) == "num_cls_tokens" ? 0 : 1;
-  }
-  int64_t i64(const char* k) const { return json_integer(req(k), where, k, lowest(k), int64_t(1) << 24); }
-  double num(const char* k) const {
-    const auto& v = req(k);
-    CB_CHECK_INPUT(v.is_number(), "{}: field '{}' must be a number", where, k);
-    return v.get<double>();
-  }
-  std::string str(const char* k) const {
-    const auto& v = req(k);
-    CB_CHECK_INPUT(v.is_string(), "{}: field '{}' must be a string", where, k);
-    return v.get<std::string>();
-  }
-  bool boolean(const char* k, bool def) const {
-    if (!has(k)) return def;
-    CB_CHECK_INPUT(j.at(k).is_boolean(), "{}: field '{}' must be true/false", where, k);
-    return j.at(k).get<bool>();
-  }
-  std::vector<int64_t> ints(const char* k) const {
-    const auto& v = req(k);
-    if (!v.is_array()) return {json_integer(v, where, k, 1, int64_t(1) << 24)};
-    std::vector<int64_t> out;
-    for (const auto& e : v) out.push_back(json_integer(e, where, k, 1, int64_t(1) << 24));
-    return out;
-  }
-  Reader sub(const char* k) const {
-    const auto& v = req(k);
-    CB_CHECK_INPUT(v.is_object(), "{}: field '{}' must be an object", where, k);
-    return Reader{v, where + "." + k};
-  }
-};
+// Every integer of the schema is a count, size or index: 1 … 2^24 (0 allowed for the two
+// that may be zero), checked at full width.
+constexpr int64_t kMaxCount = int64_t(1) << 24;
+int64_t count(const JsonReader& r, const char* k) {
+  const bool may_be_zero = std::string(k) == "select_token" || std::string(k) == "num_cls_tokens";
+  return r.required_integer(k, may_be_zero ? 0 : 1, kMaxCount);
+}
+std::vector<int64_t> counts(const JsonReader& r, const char* k) { return r.required_integers(k, 1, kMaxCount); }
 
 int64_t prod(const std::vector<int64_t>& v) {
   int64_t p = 1;
@@ -252,113 +218,113 @@ int64_t prod(const std::vector<int64_t>& v) {
   return p;
 }
 
-ModalityConfig parse_modality_config(Modality m, const Reader& r) {
+ModalityConfig parse_modality_config(Modality m, const JsonReader& r) {
   ModalityConfig c;
   c.modality = m;
-  c.embed_dim = r.i64("embed_dim");
-  c.num_blocks = r.i64("num_blocks");
-  c.num_heads = r.i64("num_heads");
-  c.mlp_hidden = r.has("mlp_hidden_dim") ? r.i64("mlp_hidden_dim") : 4 * c.embed_dim;
+  c.embed_dim = count(r, "embed_dim");
+  c.num_blocks = count(r, "num_blocks");
+  c.num_heads = count(r, "num_heads");
+  c.mlp_hidden = r.has("mlp_hidden_dim") ? count(r, "mlp_hidden_dim") : 4 * c.embed_dim;
   CB_CHECK_INPUT(c.embed_dim > 0 && c.num_blocks >= 0 && c.num_heads > 0 && c.embed_dim % c.num_heads == 0,
-                 "{}: embed_dim {} must be positive and divisible by num_heads {}", r.where, c.embed_dim,
+                 "{}: embed_dim {} must be positive and divisible by num_heads {}", r.where(), c.embed_dim,
                  c.num_heads);
-  CB_CHECK_INPUT(c.mlp_hidden > 0, "{}: mlp_hidden_dim must be positive", r.where);
-  if (r.has("block_layernorm_eps")) c.block_ln_eps = r.num("block_layernorm_eps");
-  if (r.has("pre_transformer_layernorm_eps")) c.pre_ln_eps = r.num("pre_transformer_layernorm_eps");
-  c.add_bias_kv = r.boolean("add_bias_kv", false);
-  c.causal = r.boolean("causal_mask", false);
-  if (r.has("drop_path_rate_train_only")) c.drop_path = r.num("drop_path_rate_train_only");
-  if (r.has("input_shape")) c.input_shape = r.ints("input_shape");
+  CB_CHECK_INPUT(c.mlp_hidden > 0, "{}: mlp_hidden_dim must be positive", r.where());
+  if (r.has("block_layernorm_eps")) c.block_ln_eps = r.required_number("block_layernorm_eps");
+  if (r.has("pre_transformer_layernorm_eps")) c.pre_ln_eps = r.required_number("pre_transformer_layernorm_eps");
+  c.add_bias_kv = r.flag("add_bias_kv", false);
+  c.causal = r.flag("causal_mask", false);
+  if (r.has("drop_path_rate_train_only")) c.drop_path = r.required_number("drop_path_rate_train_only");
+  if (r.has("input_shape")) c.input_shape = counts(r, "input_shape");
 
-  Reader s = r.sub("stem");
-  c.stem_kind = parse_stem_kind(s.str("kind"), s.where + ".kind");
+  JsonReader s = r.sub("stem");
+  c.stem_kind = parse_stem_kind(s.required_string("kind"), s.where() + ".kind");
   if (c.stem_kind == StemKind::TokenEmbedding) {
-    c.stem_prefix = s.str("state_dict_key");
-    c.vocab_size = r.i64("vocab_size");
-    c.context_length = r.i64("context_length");
-    c.num_cls_tokens = r.has("num_cls_tokens") ? r.i64("num_cls_tokens") : 0;
-    CB_CHECK_INPUT(c.num_cls_tokens == 0, "{}: a token-embedding stem has no cls token", r.where);
+    c.stem_prefix = s.required_string("state_dict_key");
+    c.vocab_size = count(r, "vocab_size");
+    c.context_length = count(r, "context_length");
+    c.num_cls_tokens = r.has("num_cls_tokens") ? count(r, "num_cls_tokens") : 0;
+    CB_CHECK_INPUT(c.num_cls_tokens == 0, "{}: a token-embedding stem has no cls token", r.where());
     c.num_patches = c.context_length;
     c.patch_grid = {c.context_length};
     if (c.input_shape.empty()) c.input_shape = {c.context_length};
   } else {
-    c.stem_prefix = s.str("state_dict_prefix");
-    c.stem_bias = s.boolean("bias", false);
-    if (s.has("layernorm_eps")) c.stem_ln_eps = s.num("layernorm_eps");
+    c.stem_prefix = s.required_string("state_dict_prefix");
+    c.stem_bias = s.flag("bias", false);
+    if (s.has("layernorm_eps")) c.stem_ln_eps = s.required_number("layernorm_eps");
     if (c.stem_kind == StemKind::Linear) {
-      c.kernel = {s.has("window") ? s.i64("window") : s.ints("kernel_size").at(0)};
-      c.stride = {s.has("stride") ? s.ints("stride").at(0) : c.kernel[0]};
-      CB_CHECK_INPUT(!c.input_shape.empty(), "{}: missing field 'input_shape'", r.where);
+      c.kernel = {s.has("window") ? count(s, "window") : counts(s, "kernel_size").at(0)};
+      c.stride = {s.has("stride") ? counts(s, "stride").at(0) : c.kernel[0]};
+      CB_CHECK_INPUT(!c.input_shape.empty(), "{}: missing field 'input_shape'", r.where());
       c.in_channels = c.input_shape[0];
       if (s.has("in_features"))
-        CB_CHECK_INPUT(s.i64("in_features") == c.in_channels * c.kernel[0],
-                       "{}: in_features {} != channels {} × window {}", s.where, s.i64("in_features"),
+        CB_CHECK_INPUT(count(s, "in_features") == c.in_channels * c.kernel[0],
+                       "{}: in_features {} != channels {} × window {}", s.where(), count(s, "in_features"),
                        c.in_channels, c.kernel[0]);
     } else {
-      c.in_channels = s.i64("in_channels");
-      c.kernel = s.ints("kernel_size");
-      c.stride = s.ints("stride");
+      c.in_channels = count(s, "in_channels");
+      c.kernel = counts(s, "kernel_size");
+      c.stride = counts(s, "stride");
     }
     size_t rank = c.stem_kind == StemKind::Conv3d ? 3 : c.stem_kind == StemKind::Conv2d ? 2 : 1;
     if (c.kernel.size() == 1 && rank > 1) c.kernel.assign(rank, c.kernel[0]);
     if (c.stride.size() == 1 && rank > 1) c.stride.assign(rank, c.stride[0]);
     CB_CHECK_INPUT(c.kernel.size() == rank && c.stride.size() == rank,
-                   "{}: kernel_size/stride must have {} entries for a {} stem", s.where, rank,
+                   "{}: kernel_size/stride must have {} entries for a {} stem", s.where(), rank,
                    stem_kind_name(c.stem_kind));
     for (size_t k = 0; k < rank; ++k)
-      CB_CHECK_INPUT(c.kernel[k] > 0 && c.stride[k] > 0, "{}: kernel_size/stride must be positive", s.where);
+      CB_CHECK_INPUT(c.kernel[k] > 0 && c.stride[k] > 0, "{}: kernel_size/stride must be positive", s.where());
     if (c.stem_kind == StemKind::Conv3d) {
       c.video_frames = 2;
-      if (s.has("pad_im2video")) c.video_frames = s.sub("pad_im2video").i64("ntimes");
-      if (r.has("video_frames")) c.video_frames = r.i64("video_frames");
+      if (s.has("pad_im2video")) c.video_frames = count(s.sub("pad_im2video"), "ntimes");
+      if (r.has("video_frames")) c.video_frames = count(r, "video_frames");
     }
-    c.num_cls_tokens = r.has("num_cls_tokens") ? r.i64("num_cls_tokens") : 1;
+    c.num_cls_tokens = r.has("num_cls_tokens") ? count(r, "num_cls_tokens") : 1;
     CB_CHECK_INPUT(c.num_cls_tokens == 0 || c.num_cls_tokens == 1, "{}: num_cls_tokens must be 0 or 1",
-                   r.where);
-    c.patch_grid = r.ints("patch_grid");
+                   r.where());
+    c.patch_grid = counts(r, "patch_grid");
     c.num_patches = prod(c.patch_grid);
     if (r.has("num_patches"))
-      CB_CHECK_INPUT(r.i64("num_patches") == c.num_patches, "{}: num_patches {} != product of patch_grid {}",
-                     r.where, r.i64("num_patches"), c.num_patches);
+      CB_CHECK_INPUT(count(r, "num_patches") == c.num_patches, "{}: num_patches {} != product of patch_grid {}",
+                     r.where(), count(r, "num_patches"), c.num_patches);
   }
   c.num_tokens = c.num_patches + c.num_cls_tokens;
   if (r.has("num_tokens"))
-    CB_CHECK_INPUT(r.i64("num_tokens") == c.num_tokens, "{}: num_tokens {} != patches {} + cls {}", r.where,
-                   r.i64("num_tokens"), c.num_patches, c.num_cls_tokens);
-  c.pos_embed_key = r.str("pos_embed_key");
-  if (c.causal) c.mask_key = r.has("causal_mask_key") ? r.str("causal_mask_key") : c.pre_key() + "mask";
+    CB_CHECK_INPUT(count(r, "num_tokens") == c.num_tokens, "{}: num_tokens {} != patches {} + cls {}", r.where(),
+                   count(r, "num_tokens"), c.num_patches, c.num_cls_tokens);
+  c.pos_embed_key = r.required_string("pos_embed_key");
+  if (c.causal) c.mask_key = r.has("causal_mask_key") ? r.required_string("causal_mask_key") : c.pre_key() + "mask";
 
-  Reader h = r.sub("head");
-  std::string order = h.has("order") ? h.str("order") : "layernorm_all_tokens_then_select";
+  JsonReader h = r.sub("head");
+  std::string order = h.has("order") ? h.required_string("order") : "layernorm_all_tokens_then_select";
   if (order == "select_then_layernorm")
     c.head_order = HeadOrder::SelectThenLayerNorm;
   else if (order == "layernorm_all_tokens_then_select")
     c.head_order = HeadOrder::LayerNormAllThenSelect;
   else
-    fail_input("{}.order: unknown head order '{}'", h.where, order);
-  if (h.has("layernorm_eps")) c.head_ln_eps = h.num("layernorm_eps");
+    fail_input("{}.order: unknown head order '{}'", h.where(), order);
+  if (h.has("layernorm_eps")) c.head_ln_eps = h.required_number("layernorm_eps");
   if (c.head_order == HeadOrder::LayerNormAllThenSelect && h.has("select_token") &&
-      h.j.at("select_token").is_number_integer())
-    c.select_token = h.i64("select_token");
-  if (h.has("dropout_train_only")) c.head_dropout = h.num("dropout_train_only");
-  c.head_proj_key = h.str("proj_key");
-  CB_CHECK_INPUT(!h.boolean("proj_bias", false), "{}: proj_bias true is not supported", h.where);
+      h.json().at("select_token").is_number_integer())
+    c.select_token = count(h, "select_token");
+  if (h.has("dropout_train_only")) c.head_dropout = h.required_number("dropout_train_only");
+  c.head_proj_key = h.required_string("proj_key");
+  CB_CHECK_INPUT(!h.flag("proj_bias", false), "{}: proj_bias true is not supported", h.where());
   if (h.has("proj_in"))
-    CB_CHECK_INPUT(h.i64("proj_in") == c.embed_dim, "{}: proj_in {} != embed_dim {}", h.where, h.i64("proj_in"),
+    CB_CHECK_INPUT(count(h, "proj_in") == c.embed_dim, "{}: proj_in {} != embed_dim {}", h.where(), count(h, "proj_in"),
                    c.embed_dim);
 
   if (r.has("postprocess")) {
-    Reader p = r.sub("postprocess");
-    if (p.has("normalize_eps")) c.normalize_eps = p.num("normalize_eps");
+    JsonReader p = r.sub("postprocess");
+    if (p.has("normalize_eps")) c.normalize_eps = p.required_number("normalize_eps");
     if (p.has("logit_scale")) {
-      Reader ls = p.sub("logit_scale");
-      c.logit_scale_key = ls.str("state_dict_key");
-      c.logit_scale_learnable = ls.boolean("learnable", false);
-      if (ls.has("max")) c.logit_scale_max = ls.num("max");
+      JsonReader ls = p.sub("logit_scale");
+      c.logit_scale_key = ls.required_string("state_dict_key");
+      c.logit_scale_learnable = ls.flag("learnable", false);
+      if (ls.has("max")) c.logit_scale_max = ls.required_number("max");
       if (ls.has("constructor_init_value"))
-        c.logit_scale_init = std::log(ls.num("constructor_init_value"));
+        c.logit_scale_init = std::log(ls.required_number("constructor_init_value"));
       else if (ls.has("log_value"))
-        c.logit_scale_init = ls.num("log_value");
+        c.logit_scale_init = ls.required_number("log_value");
     }
   }
   return c;
@@ -440,24 +406,24 @@ nlohmann::json modality_to_json(const ModalityConfig& c, int64_t out_dim) {
 }  // namespace
 
 ImageBindConfig ImageBindConfig::from_json(const nlohmann::json& j, const std::string& where) {
-  Reader r{j, where};
   CB_CHECK_INPUT(j.is_object(), "{}: a config must be a JSON object", where);
+  JsonReader r(j, where);
   if (r.has("schema")) {
-    std::string s = r.str("schema");
+    std::string s = r.required_string("schema");
     CB_CHECK_INPUT(s.rfind("imagebind-small-config/", 0) == 0 || s.rfind("imagebind-config/", 0) == 0,
                    "{}: unknown schema '{}' (expected imagebind-small-config/1)", where, s);
   }
   ImageBindConfig cfg;
-  cfg.out_dim = r.i64("out_embed_dim");
+  cfg.out_dim = count(r, "out_embed_dim");
   CB_CHECK_INPUT(cfg.out_dim > 0, "{}: out_embed_dim must be positive", where);
-  double scale_max = r.has("logit_scale_max") ? r.num("logit_scale_max") : 100.0;
-  if (r.has("inputs")) cfg.inputs = parse_input_scaling(r.str("inputs"), where + ".inputs");
-  Reader mods = r.sub("modalities");
-  CB_CHECK_INPUT(!mods.j.empty(), "{}: 'modalities' is empty", where);
-  for (auto it = mods.j.begin(); it != mods.j.end(); ++it) {
+  double scale_max = r.has("logit_scale_max") ? r.required_number("logit_scale_max") : 100.0;
+  if (r.has("inputs")) cfg.inputs = parse_input_scaling(r.required_string("inputs"), where + ".inputs");
+  JsonReader mods = r.sub("modalities");
+  CB_CHECK_INPUT(!mods.json().empty(), "{}: 'modalities' is empty", where);
+  for (auto it = mods.json().begin(); it != mods.json().end(); ++it) {
     Modality m = parse_modality(it.key(), where + ".modalities");
     CB_CHECK_INPUT(it.value().is_object(), "{}.modalities.{}: must be an object", where, it.key());
-    ModalityConfig c = parse_modality_config(m, Reader{it.value(), where + ".modalities." + it.key()});
+    ModalityConfig c = parse_modality_config(m, JsonReader(it.value(), where + ".modalities." + it.key()));
     if (!c.logit_scale_key.empty() && !it.value()["postprocess"]["logit_scale"].contains("max"))
       c.logit_scale_max = scale_max;
     cfg.modalities[m] = c;
