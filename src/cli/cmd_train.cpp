@@ -17,6 +17,10 @@ cb::cli::Runner setup(CLI::App* app) {
   app->add_flag("--resume", o->resume, "continue from RUN/checkpoint.safetensors");
   app->add_flag("--force", o->force, "replace a previous run in --out (otherwise a non-empty --out is refused)");
   app->add_option("--threads", *threads, "threads (0 = config / CODEBIND_THREADS / all cores)");
+  app->add_option("--bridge-cache", o->bridge_cache,
+                  "where frozen bridge towers' outputs are cached: auto (DATA/.codebind-cache, else RUN/bridge-cache), "
+                  "off, or a directory")
+      ->capture_default_str();
   app->add_flag("--quiet", o->quiet, "no progress bar");
   return [=]() {
     auto cfg = cb::TrainConfig::load(*config);

@@ -7,6 +7,8 @@
 // Continuous attributes are probed as 3 quantile bins of the training values.
 #include "data/probe.h"
 
+#include "core/hash.h"
+
 #include <atomic>
 #include <thread>
 
@@ -108,8 +110,7 @@ at::Tensor text_features(const std::string& s) {
   const std::string t = "^" + s + "$";
   for (size_t n = 1; n <= 3; ++n)
     for (size_t i = 0; i + n <= t.size(); ++i) {
-      uint64_t h = 1469598103934665603ull ^ n;
-      for (size_t j = 0; j < n; ++j) h = (h ^ static_cast<uint8_t>(t[i + j])) * 1099511628211ull;
+      const uint64_t h = fnv1a64(std::string_view(t).substr(i, n), kFnvOffset ^ n);
       f[static_cast<int64_t>(h % 1024)] += 1;
     }
   return f;

@@ -82,6 +82,9 @@ class Bridge {
   // unexpected or mis-shaped key); the tensors are owned copies (trained in place).
   virtual void load(const WeightFile& f) = 0;
   virtual void train(bool on) = 0;  // drop-path / dropout on or off
+  // Whether the tower's forward is random in train mode (drop-path, dropout > 0): its outputs
+  // then cannot be cached even when none of its weights train.
+  virtual bool stochastic_in_training(Modality m) const = 0;
   virtual void seed_dropout(uint64_t seed) = 0;
 };
 

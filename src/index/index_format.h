@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "core/hash.h"
+
 namespace cb::index {
 
 constexpr char kIndexMagic[8] = {'C', 'B', 'I', 'N', 'D', 'E', 'X', '\0'};
@@ -100,7 +102,6 @@ inline uint32_t read_code(const uint8_t* row, uint32_t j, uint32_t bits) {
 }
 
 uint32_t crc32(const uint8_t* data, size_t n, uint32_t crc = 0);
-uint64_t fnv1a64(const uint8_t* data, size_t n, uint64_t h = 1469598103934665603ull);
 
 // Parses and validates the whole file held in memory: magic, version, header CRC, section
 // table (known kinds, no duplicates, inside the file, 64-byte aligned, sizes that match the

@@ -77,14 +77,6 @@ uint32_t crc32(const uint8_t* data, size_t n, uint32_t crc) {
   return ~crc;
 }
 
-uint64_t fnv1a64(const uint8_t* data, size_t n, uint64_t h) {
-  for (size_t i = 0; i < n; ++i) {
-    h ^= data[i];
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 const Section* IndexLayout::find(SectionKind k) const {
   for (const auto& s : sections)
     if (s.kind == k) return &s;

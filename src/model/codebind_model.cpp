@@ -77,24 +77,32 @@ void CodeBindModel::build_new_modules() {
 }
 
 Encoded CodeBindModel::encode(Modality m, const at::Tensor& input, bool cls_only) {
-  Encoded out;
-  if (m == Modality::Text) {
-    out.e = F::normalize(bridge_->head_embedding(m, input), F::NormalizeFuncOptions().dim(-1));  // (B, d_c)
-    out.batch = out.e.size(0);
-    return out;
-  }
+  if (m == Modality::Text) return encode_pooled_text(bridge_->head_embedding(m, input));
   auto tok = bridge_->tokens(m, input);  // (N, L, D)
   auto lit = lora_.find(m);
   auto z = bridge_->trunk(m, tok, lit == lora_.end() ? nullptr : &lit->second);  // (N, L, D)
   const FlatInput fi = bridge_->flatten_clips(m, input);
-  out.batch = fi.batch;
+  return encode_trunk_output(m, z, fi.batch, fi.clips, cls_only);
+}
+
+Encoded CodeBindModel::encode_pooled_text(const at::Tensor& pooled) {
+  Encoded out;
+  out.e = F::normalize(pooled, F::NormalizeFuncOptions().dim(-1));  // (B, d_c)
+  out.batch = out.e.size(0);
+  return out;
+}
+
+Encoded CodeBindModel::encode_trunk_output(Modality m, const at::Tensor& z, int64_t batch, int64_t clips,
+                                           bool cls_only) {
+  Encoded out;
+  out.batch = batch;
   out.trunk = z;
   out.pos_embed = bridge_->pos_embed(m);
   auto zh = cls_only ? z.slice(1, 0, 1) : z;
   auto e = bridge_->head_all_tokens(m, zh);  // (N, L, d_c)
   if (auto s = specific_.find(m); s != specific_.end()) e = torch::cat({e, s->second->forward(zh)}, -1);
   e = F::normalize(e, F::NormalizeFuncOptions().dim(-1));  // per token over d_c + d_s
-  if (fi.clips > 1) e = e.view({fi.batch, fi.clips, e.size(1), e.size(2)}).mean(1);  // clip average
+  if (clips > 1) e = e.view({batch, clips, e.size(1), e.size(2)}).mean(1);  // clip average
   out.e = e;
   return out;
 }

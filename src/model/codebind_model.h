@@ -58,6 +58,11 @@ class CodeBindModel {
 
   // Encoder stage (docs/model.md §2). `cls_only` keeps just token 0 (inference).
   Encoded encode(Modality m, const at::Tensor& input, bool cls_only = false);
+  // The same two encoder stages from a frozen tower's cached output (train/bridge_cache.h):
+  // text from its pooled head embedding (B, d_c) before normalisation; a non-text tower from
+  // its trunk output z (B·S, L, D_M) (shared head, specific head, normalise, clip average).
+  Encoded encode_pooled_text(const at::Tensor& pooled);
+  Encoded encode_trunk_output(Modality m, const at::Tensor& z, int64_t batch, int64_t clips, bool cls_only = false);
   // Quantiser on an encoding; training = EMA/k-means/re-seed side effects.
   QuantiserOutput quantise(Modality m, const Encoded& enc, bool training);
 

@@ -1,6 +1,8 @@
 // multimodal_quantiser.cpp — see multimodal_quantiser.h.
 #include "quant/multimodal_quantiser.h"
 
+#include "core/hash.h"
+
 #include <torch/torch.h>
 
 #include <set>
@@ -276,12 +278,7 @@ void MultimodalQuantiser::set_communicator(std::shared_ptr<Communicator> comm) {
 uint64_t MultimodalQuantiser::shared_fingerprint() const {
   at::Tensor w = shared_->weight.detach().to(at::kCPU).contiguous();
   const auto* p = static_cast<const uint8_t*>(w.data_ptr());
-  uint64_t h = 1469598103934665603ull;
-  for (int64_t i = 0; i < w.numel() * int64_t(w.element_size()); ++i) {
-    h ^= p[i];
-    h *= 1099511628211ull;
-  }
-  return h;
+  return fnv1a64(p, size_t(w.numel()) * w.element_size());
 }
 
 }  // namespace cb

@@ -106,10 +106,35 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
     groups.push_back(g);
   }
   adam_ = std::make_unique<AdamW>(groups, 0.9, 0.95, 1e-8, 1e-4);
+  open_bridge_caches();
   write_file_atomic(opt_.out_dir + "/config.json", cfg_.to_json().dump(2));
 }
 
 Trainer::~Trainer() = default;
+
+void Trainer::open_bridge_caches() {
+  const std::string dir = resolve_bridge_cache_dir(opt_.bridge_cache, opt_.data_dir, opt_.out_dir);
+  std::vector<std::string> why_not;
+  const auto towers = cacheable_towers(cfg_.model, cfg_.optim.freeze_bridge_heads, model_->bridge(), &why_not);
+  if (dir.empty()) return;
+  for (Modality m : towers) {
+    caches_[m] = std::make_unique<FrozenTowerCache>(model_->bridge(), m, *inputs_, dir);
+    if (!opt_.quiet)
+      fmt::print(stderr, "train: frozen {} tower read from the bridge cache {} ({} entries)\n", modality_name(m),
+                 caches_[m]->path(), caches_[m]->entries());
+  }
+  if (!opt_.quiet)
+    for (const std::string& w : why_not) fmt::print(stderr, "train: bridge cache not used for {}\n", w);
+}
+
+FrozenTowerCache* Trainer::bridge_cache(Modality m) const {
+  auto it = caches_.find(m);
+  return it == caches_.end() ? nullptr : it->second.get();
+}
+
+void Trainer::flush_bridge_caches() {
+  for (auto& [m, c] : caches_) c->flush();
+}
 
 std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   model_->train(true);
@@ -117,7 +142,20 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   std::map<Modality, Encoded> enc;
   std::map<Modality, at::Tensor> input;
   for (Modality m : cfg_.model.modality_pair) {
-    input[m] = m == Modality::Text ? inputs_->tokenize(plan.prompts) : inputs_->batch(plan.items.at(m));
+    FrozenTowerCache* cache = bridge_cache(m);
+    if (cache && m == Modality::Text) {
+      enc[m] = model_->encode_pooled_text(cache->pooled_text(plan.prompts));
+      continue;
+    }
+    if (m != Modality::Text && (!cache || cfg_.model.reconstructs(m)))
+      input[m] = inputs_->batch(plan.items.at(m));  // the decoder's target needs the input too
+    if (cache) {
+      int64_t clips = 1;
+      at::Tensor z = cache->trunk_output(plan.items.at(m), &clips);  // (B·S, L, D)
+      enc[m] = model_->encode_trunk_output(m, z, int64_t(plan.items.at(m).size()), clips);
+      continue;
+    }
+    if (m == Modality::Text) input[m] = inputs_->tokenize(plan.prompts);
     enc[m] = model_->encode(m, input[m]);
   }
   // 2. quantise: text first, then the others in config order.
@@ -225,6 +263,7 @@ std::string Trainer::stop_note(const BatchPlan& plan) const {
 }
 
 void Trainer::save_checkpoint_now() {
+  flush_bridge_caches();
   NamedTensors extra;
   adam_->save_state(extra);
   state_.balancer = cfg_.optim.adaptive_balancing ? balancer_.state() : json();
@@ -303,6 +342,7 @@ std::string Trainer::run() {
   const std::string path = opt_.out_dir + "/model.safetensors";
   model_->train(false);
   model_->save(path, {{"config", cfg_.to_json().dump()}});
+  flush_bridge_caches();
   return path;
 }
 

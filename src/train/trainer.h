@@ -21,6 +21,7 @@
 #include "data/inputs.h"
 #include "data/manifest.h"
 #include "train/batch_plan.h"
+#include "train/bridge_cache.h"
 #include "train/checkpoint.h"
 #include "train/loss_balancer.h"
 #include "train/schedule.h"
@@ -35,6 +36,7 @@ struct TrainOptions {
   bool quiet = false;
   int64_t stop_after = -1;  // testing: stop (as if killed) after this many global steps
   bool force = false;       // replace a previous run in out_dir (otherwise a non-empty out_dir is refused)
+  std::string bridge_cache = "auto";  // frozen-bridge cache directory, "auto" or "off" (train/bridge_cache.h)
 };
 
 class Trainer {
@@ -50,9 +52,13 @@ class Trainer {
   const BatchPlanner& planner() const { return *planner_; }
   AdamW& optimiser() { return *adam_; }
   std::string checkpoint_path() const { return opt_.out_dir + "/checkpoint.safetensors"; }
+  // The frozen-bridge cache of tower m, or nullptr when its outputs are computed every step.
+  FrozenTowerCache* bridge_cache(Modality m) const;
 
  private:
   void save_checkpoint_now();
+  void open_bridge_caches();
+  void flush_bridge_caches();
   // What a stop on a non-finite loss says: the batch's item ids and what is really on disk.
   std::string stop_note(const BatchPlan& plan) const;
   void restore(const std::string& path);
@@ -65,6 +71,7 @@ class Trainer {
   std::unique_ptr<InputPipeline> inputs_;
   std::unique_ptr<BatchPlanner> planner_;
   std::unique_ptr<AdamW> adam_;
+  std::map<Modality, std::unique_ptr<FrozenTowerCache>> caches_;  // the frozen towers' outputs
   LossBalancer balancer_;
   TrainState state_;
 };

@@ -130,6 +130,9 @@ class ImageBindModel : public Bridge {
   at::ScalarType dtype() const;
   // Drop-path, IMU head dropout: active only in train mode (eval = identity, the default).
   void train(bool on = true) override { training_ = on; }
+  bool stochastic_in_training(Modality m) const override {
+    return cfg_.at(m).drop_path > 0 || cfg_.at(m).head_dropout > 0;
+  }
   bool is_training() const { return training_; }
   void seed_dropout(uint64_t seed) override;
 
