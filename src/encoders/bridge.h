@@ -79,7 +79,8 @@ class Bridge {
   // The matrices LoRA adapts in `blocks` with `mode` (InputError for a block out of range).
   virtual std::vector<LoraTarget> lora_targets(Modality m, const std::vector<int64_t>& blocks, LoraMode mode) const = 0;
   // Loads every tensor of the built towers by name (one InputError listing every missing,
-  // unexpected or mis-shaped key); the tensors are owned copies (trained in place).
+  // unexpected or mis-shaped key). The tensors may be views of the file's private
+  // copy-on-write mapping (training writes them in place; the file never changes).
   virtual void load(const WeightFile& f) = 0;
   virtual void train(bool on) = 0;  // drop-path / dropout on or off
   // Whether the tower's forward is random in train mode (drop-path, dropout > 0): its outputs
@@ -96,7 +97,7 @@ std::unique_ptr<Bridge> make_bridge(const std::string& kind, const nlohmann::jso
 // (default "imagebind"); the kind reads its config from the file's metadata or recognises a
 // built-in preset from the tensors. Sets *kind when given.
 nlohmann::json bridge_config_of(const WeightFile& f, std::string* kind = nullptr);
-// The bridge a weight file holds, with towers `which`, weights loaded (owned copies).
+// The bridge a weight file holds, with towers `which`, weights loaded (copy-on-write views).
 std::unique_ptr<Bridge> open_bridge(const WeightFile& f, const std::vector<Modality>& which);
 // The metadata key under which a bridge of `kind` stores config_json() ("imagebind_config").
 std::string bridge_config_key(const std::string& kind);

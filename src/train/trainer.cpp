@@ -1,6 +1,7 @@
 // trainer.cpp — see trainer.h.
 #include "train/trainer.h"
 
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 
@@ -319,7 +320,9 @@ std::string Trainer::run() {
     adam_->set_epoch(state_.epoch, cfg_.optim.epochs, cfg_.optim.lr / 50);
     for (; state_.step_in_epoch < steps;) {
       if (opt_.stop_after >= 0 && state_.global_step >= opt_.stop_after) return "";
+      const auto t0 = std::chrono::steady_clock::now();
       auto raw = train_step(planner_->plan(state_.epoch, state_.step_in_epoch));
+      raw["step_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       ++state_.step_in_epoch;
       ++state_.global_step;
       json line = {{"epoch", state_.epoch}, {"step", state_.step_in_epoch}, {"global_step", state_.global_step}};

@@ -155,8 +155,9 @@ std::vector<LoraTarget> imagebind_lora_targets(const ModalityConfig& mc, const s
 }
 
 void ImageBindModel::load(const WeightFile& f) {
+  // Zero-copy views of the file's private (copy-on-write) mapping: a page is copied only when
+  // training writes it, so frozen towers cost no memory beyond the file's resident pages.
   load(f, f.path());
-  for (auto& [n, t] : params) t = t.detach().clone();  // own the memory (trained in place)
 }
 
 // ---- loading --------------------------------------------------------------------------------
