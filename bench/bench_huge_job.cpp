@@ -156,9 +156,9 @@ int bench_huge_job(const cb::bench::BenchArgs& a) {
 
   // 3. embed --run on the first F audio files.
   const auto man = cb::data::Manifest::load(data);
-  std::vector<std::string> embed_argv{exe,     "embed", "--run",   work + "/run_warm", "--modality", "audio",
-                                      "--out", work + "/codes.safetensors", "--force", "--threads",
-                                      std::to_string(threads)};
+  std::vector<std::string> embed_argv{exe,         "--threads", std::to_string(threads), "embed", "--run",
+                                      work + "/run_warm", "--modality", "audio", "--out", work + "/codes.safetensors",
+                                      "--force"};
   int64_t n_files = 0;
   for (const char* split : {"train", "val", "test"})
     for (const cb::data::Item* it : man.select(cb::Modality::Audio, split))

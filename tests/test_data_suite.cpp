@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "data/manifest.h"
+#include "train/batch_plan.h"
 #include "data/readers.h"
 #include "suite/sensor_suite.h"
 #include "test_util.h"
@@ -148,6 +149,35 @@ TEST_F(DataSuite, ClassIsVisibleInTheData) {
   }
 }
 
+TEST_F(DataSuite, VisionAndDepthScenesAreInstancePairs) {
+  // instance_pairs (default vision, depth): the k-th vision and the k-th depth item of a split
+  // show one scene — same group, class and font — for k below the smaller split.
+  cb::data::Manifest m = cb::data::Manifest::load(dir_->file("a"));
+  const std::map<std::string, size_t> want{{"train", 60}, {"val", 10}, {"test", 10}};
+  for (const auto& [split, n] : want) {
+    std::map<std::string, const cb::data::Item*> vision, depth;
+    for (auto* it : m.select(cb::Modality::Vision, split))
+      if (!it->group.empty()) vision[it->group] = it;
+    for (auto* it : m.select(cb::Modality::Depth, split))
+      if (!it->group.empty()) depth[it->group] = it;
+    EXPECT_EQ(vision.size(), n) << split;
+    ASSERT_EQ(depth.size(), n) << split;
+    for (const auto& [g, v] : vision) {
+      ASSERT_TRUE(depth.count(g)) << g;
+      EXPECT_EQ(v->label(), depth[g]->label()) << g;
+      EXPECT_EQ(v->attrs["font"], depth[g]->attrs["font"]) << g;
+    }
+    for (auto* it : m.select(cb::Modality::Audio, split)) EXPECT_TRUE(it->group.empty()) << it->id;
+  }
+  // Other generators' items stay unpaired, and auto pairing binds a run only through groups
+  // that hold every one of its non-text modalities.
+  using cb::Modality;
+  EXPECT_EQ(cb::resolve_pairing("auto", m, {Modality::Imu, Modality::Vision, Modality::Text}, "train"),
+            cb::Pairing::Class);
+  EXPECT_EQ(cb::resolve_pairing("auto", m, {Modality::Depth, Modality::Vision, Modality::Text}, "train"),
+            cb::Pairing::Group);
+}
+
 TEST(DataSuiteConfig, DefaultConfigMatchesFile) {
   const std::string path = std::string(CODEBIND_SOURCE_DIR) + "/configs/sensor-suite.json";
   EXPECT_EQ(cb::suite::default_suite_config(), nlohmann::json::parse(slurp(path)));
@@ -161,4 +191,12 @@ TEST(DataSuiteConfig, DefaultConfigMatchesFile) {
   cb::suite::SuiteOptions o;
   o.out_dir = d.file("x"), o.config_path = d.file("bad.json"), o.progress = false;
   EXPECT_THROW(cb::suite::generate_sensor_suite(o), cb::InputError);
+  std::ofstream(d.file("pairs.json")) << R"({"instance_pairs":["vision","thermal"]})";
+  o.config_path = d.file("pairs.json");
+  try {
+    cb::suite::generate_sensor_suite(o);
+    ADD_FAILURE() << "instance_pairs naming a modality the suite does not generate must be refused";
+  } catch (const cb::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("thermal"), std::string::npos) << e.what();
+  }
 }

@@ -47,32 +47,51 @@ MappedFile::~MappedFile() {
   if (data_ && size_) munmap(data_, size_);
 }
 
-void write_file_atomic(const std::string& path, const std::string& bytes) {
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
   std::random_device rd;
-  std::string tmp = fmt::format("{}.tmp{:08x}", path, rd());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail_input("{}: cannot create: {}", tmp, std::strerror(errno));
+  tmp_ = fmt::format("{}.tmp{:08x}", path_, rd());
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail_input("{}: cannot create: {}", tmp_, std::strerror(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ < 0) return;  // committed
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+void AtomicFileWriter::write(const void* data, size_t n) {
+  const auto* p = static_cast<const char*>(data);
   size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
+  while (off < n) {
+    ssize_t w = ::write(fd_, p + off, n - off);
+    if (w < 0) {
       if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail_input("{}: write failed: {}", tmp, std::strerror(e));
+      fail_input("{}: write failed: {}", tmp_, std::strerror(errno));
     }
-    off += static_cast<size_t>(n);
+    off += static_cast<size_t>(w);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail_input("{}: cannot flush to disk", tmp);
+}
+
+void AtomicFileWriter::commit() {
+  const bool synced = ::fsync(fd_) == 0;
+  const bool closed = ::close(fd_) == 0;
+  fd_ = -1;
+  if (!synced || !closed) {
+    ::unlink(tmp_.c_str());
+    fail_input("{}: cannot flush to disk", tmp_);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     int e = errno;
-    ::unlink(tmp.c_str());
-    fail_input("{}: cannot rename into place: {}", path, std::strerror(e));
+    ::unlink(tmp_.c_str());
+    fail_input("{}: cannot rename into place: {}", path_, std::strerror(e));
   }
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  AtomicFileWriter w(path);
+  w.write(bytes.data(), bytes.size());
+  w.commit();
 }
 
 }  // namespace cb

@@ -29,7 +29,25 @@ class MappedFile {
   std::string path_;
 };
 
-// Writes `bytes` to `path` atomically: a temporary file in the same folder, fsync, rename.
+// A file written atomically in pieces: the bytes go to a temporary file in the same folder
+// (`path.tmpXXXXXXXX`); commit() fsyncs and renames it into place. Destroyed without commit()
+// (an error part-way), the temporary is removed and `path` is untouched. Large files stream
+// through it without ever being held in memory whole.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  void write(const void* data, size_t n);
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+};
+
+// Writes `bytes` to `path` atomically (AtomicFileWriter).
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace cb

@@ -134,14 +134,13 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
       crc = crc32_z(crc, static_cast<const Bytef*>(cpu[i].data_ptr()), entries[i].end - entries[i].begin);
   std::map<std::string, std::string> meta = metadata;
   meta[kChecksumKey] = fmt::format("{:08x}", crc);
-  std::string bytes = build_safetensors_prefix(entries, meta);
-  size_t base = bytes.size();
-  bytes.resize(base + off);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].end > entries[i].begin)
-      std::memcpy(bytes.data() + base + entries[i].begin, cpu[i].data_ptr(), entries[i].end - entries[i].begin);
-  }
-  write_file_atomic(path, bytes);
+  // Streamed: header, then each tensor's bytes in offset order (never the whole file in memory).
+  const std::string prefix = build_safetensors_prefix(entries, meta);
+  AtomicFileWriter w(path);
+  w.write(prefix.data(), prefix.size());
+  for (size_t i : order)
+    if (entries[i].end > entries[i].begin) w.write(cpu[i].data_ptr(), entries[i].end - entries[i].begin);
+  w.commit();
 }
 
 std::map<std::string, at::Tensor> load_safetensors(const std::string& path) {

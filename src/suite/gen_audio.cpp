@@ -161,7 +161,7 @@ class AudioGenerator : public ModalityGenerator {
     });
   }
 
-  GenResult make(int label, int64_t index, data::SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t index, data::SuiteRng& rng, const std::string& path, const Scene&) const override {
     const SynthParams p = draw(rng);
     std::vector<short> pcm;
     {

@@ -1,7 +1,8 @@
 // gen_depth.cpp — sensor-suite depth: an extruded digit (FreeType glyph from the vision font
 // pool, blurred edges) standing `relief` metres out of a plane at `distance` metres, the plane
 // tilted by `tilt` degrees about the horizontal axis; stored as a disparity map (1/z in 1/m)
-// with small sensor noise. `.npy` float32 [H, W].
+// with small sensor noise. `.npy` float32 [H, W]. A paired item (suite_gen.h Scene) extrudes
+// the glyph its vision partner shows: the same font, relative scale and rotation.
 // attrs: distance (m), tilt (deg), relief (m), font.
 #include <cmath>
 
@@ -21,6 +22,10 @@ class DepthGenerator : public ModalityGenerator {
     size_ = static_cast<int>(cfg_int(cfg, "depth", "size", 64, 8, 1024));
     fonts_ = discover_fonts(cfg_strings(vision_cfg, "font_dirs"), cfg_strings(vision_cfg, "font_include"),
                             cfg_strings(vision_cfg, "font_exclude"), static_cast<int>(cfg_int(cfg, "depth", "max_fonts", 60, 1, 10000)));
+    // A paired item renders the vision item's font: the vision pool, discovered the same way.
+    scene_fonts_ = discover_fonts(cfg_strings(vision_cfg, "font_dirs"), cfg_strings(vision_cfg, "font_include"),
+                                  cfg_strings(vision_cfg, "font_exclude"),
+                                  static_cast<int>(cfg_int(vision_cfg, "vision", "max_fonts", 300, 1, 10000)));
     distance_ = cfg.at("distance");
     tilt_ = cfg.at("tilt");
     relief_ = cfg.at("relief");
@@ -32,14 +37,19 @@ class DepthGenerator : public ModalityGenerator {
   const char* modality() const override { return "depth"; }
   const char* extension() const override { return "npy"; }
 
-  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path) const override {
-    const FontEntry& font = rng.pick(fonts_);
+  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path, const Scene& scene) const override {
+    const FontEntry* font = &rng.pick(fonts_);
     const double dist = rng.uniform(cfg_lo(distance_), cfg_hi(distance_));
     const double tilt = rng.uniform(cfg_lo(tilt_), cfg_hi(tilt_));
     const double relief = rng.uniform(cfg_lo(relief_), cfg_hi(relief_));
-    const double scale = rng.uniform(cfg_lo(scale_), cfg_hi(scale_));
-    const double rot = rng.uniform(cfg_lo(rotation_), cfg_hi(rotation_));
-    std::vector<float> cov = render_glyph(font, static_cast<char>('0' + label), size_, scale, rot);
+    double scale = rng.uniform(cfg_lo(scale_), cfg_hi(scale_));
+    double rot = rng.uniform(cfg_lo(rotation_), cfg_hi(rotation_));
+    if (scene.on) {  // the pair's glyph: the vision item's font, the same relative scale and rotation
+      font = &scene_fonts_[std::min(scene_fonts_.size() - 1, static_cast<size_t>(scene.font * double(scene_fonts_.size())))];
+      scale = cfg_lo(scale_) + scene.scale * (cfg_hi(scale_) - cfg_lo(scale_));
+      rot = cfg_lo(rotation_) + scene.rotation * (cfg_hi(rotation_) - cfg_lo(rotation_));
+    }
+    std::vector<float> cov = render_glyph(*font, static_cast<char>('0' + label), size_, scale, rot);
     // Soften the extrusion edge (3x3 box blur) so the relief has slopes, not only steps.
     std::vector<float> soft(cov.size(), 0.f);
     for (int y = 0; y < size_; ++y)
@@ -64,13 +74,13 @@ class DepthGenerator : public ModalityGenerator {
     write_file_atomic(path, build_npy(NpyType::F32, {size_, size_}, disp.data(), disp.size() * sizeof(float)));
     GenResult r;
     r.attrs = {{"distance", round_to(dist, 3)}, {"tilt", round_to(tilt, 2)}, {"relief", round_to(relief, 4)},
-               {"font", font.name}};
+               {"font", font->name}};
     return r;
   }
 
  private:
   int size_;
-  std::vector<FontEntry> fonts_;
+  std::vector<FontEntry> fonts_, scene_fonts_;
   nlohmann::json distance_, tilt_, relief_, scale_, rotation_;
   double noise_, fov_;
 };

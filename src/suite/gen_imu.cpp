@@ -53,7 +53,7 @@ class ImuGenerator : public ModalityGenerator {
   const char* extension() const override { return "npy"; }
   double cost() const override { return 0.3; }
 
-  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path) const override {
+  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path, const Scene&) const override {
     const auto& style = rng.pick(styles_);
     const auto& orient = rng.pick(orientations_);
     double speed = rng.uniform(cfg_lo(speed_), cfg_hi(speed_));

@@ -59,7 +59,7 @@ class TextGenerator : public ModalityGenerator {
   const char* extension() const override { return ""; }
   double cost() const override { return 0.01; }
 
-  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string&) const override {
+  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string&, const Scene&) const override {
     const size_t li = static_cast<size_t>(rng.index(static_cast<int64_t>(languages_.size())));
     const std::string& fmt_name = rng.pick(formats_);
     std::string s;

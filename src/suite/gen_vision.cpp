@@ -1,5 +1,6 @@
 // gen_vision.cpp — sensor-suite vision: a FreeType digit in a colour (hue bin × lightness) on
-// a GIMP texture tile, rotated and scaled; 64×64 RGB PNG.
+// a GIMP texture tile, rotated and scaled; 64×64 RGB PNG. A paired item (suite_gen.h Scene)
+// takes its font, scale and rotation from the pair's scene.
 // attrs: font, hue (bin name), lightness, texture, rotation (deg), scale.
 #include <cmath>
 #include <filesystem>
@@ -67,17 +68,22 @@ class VisionGenerator : public ModalityGenerator {
   const char* extension() const override { return "png"; }
   const std::vector<FontEntry>& fonts() const { return fonts_; }
 
-  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path) const override {
-    const FontEntry& font = rng.pick(fonts_);
+  GenResult make(int label, int64_t, data::SuiteRng& rng, const std::string& path, const Scene& scene) const override {
+    const FontEntry* font = &rng.pick(fonts_);
     const int hb = static_cast<int>(rng.index(static_cast<int64_t>(hue_names_.size())));
     const double hue = (hb + 0.5 + rng.uniform(-hue_jitter_, hue_jitter_)) * 360.0 / hue_names_.size();
     const double light = rng.pick(lightness_);
     const Pattern& tex = rng.pick(textures_);
-    const double rot = rng.uniform(cfg_lo(rotation_), cfg_hi(rotation_));
-    const double scale = rng.uniform(cfg_lo(scale_), cfg_hi(scale_));
+    double rot = rng.uniform(cfg_lo(rotation_), cfg_hi(rotation_));
+    double scale = rng.uniform(cfg_lo(scale_), cfg_hi(scale_));
+    if (scene.on) {  // the pair's geometry (the item's own draws above keep the rng sequence)
+      font = &fonts_[std::min(fonts_.size() - 1, static_cast<size_t>(scene.font * double(fonts_.size())))];
+      rot = cfg_lo(rotation_) + scene.rotation * (cfg_hi(rotation_) - cfg_lo(rotation_));
+      scale = cfg_lo(scale_) + scene.scale * (cfg_hi(scale_) - cfg_lo(scale_));
+    }
     const double dx = rng.uniform(-shift_, shift_), dy = rng.uniform(-shift_, shift_);
     const int ox = static_cast<int>(rng.index(tex.width)), oy = static_cast<int>(rng.index(tex.height));
-    const std::vector<float> cov = render_glyph(font, static_cast<char>('0' + label), size_, scale, rot, dx, dy);
+    const std::vector<float> cov = render_glyph(*font, static_cast<char>('0' + label), size_, scale, rot, dx, dy);
     double fg[3];
     hsl_to_rgb(hue, saturation_, light, fg);
     std::vector<uint8_t> px(static_cast<size_t>(size_) * size_ * 3);
@@ -93,7 +99,7 @@ class VisionGenerator : public ModalityGenerator {
       }
     data::write_png_u8(path, size_, size_, 3, px);
     GenResult r;
-    r.attrs = {{"font", font.name},       {"hue", hue_names_[hb]},         {"lightness", light},
+    r.attrs = {{"font", font->name},       {"hue", hue_names_[hb]},         {"lightness", light},
                {"texture", tex.name},     {"rotation", round_to(rot, 2)}, {"scale", round_to(scale, 3)}};
     return r;
   }

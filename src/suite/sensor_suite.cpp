@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -82,6 +83,8 @@ struct Job {
   int label;
   std::string id, rel;  // id and relative file path ("" for text)
   double order;        // execution order key
+  std::string group;   // instance pair ("" = none)
+  Scene scene;         // the pair's shared geometry (scene.on = false: none)
 };
 
 }  // namespace
@@ -141,6 +144,27 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
       }
     }
   }
+  // Instance pairs: the k-th item of a split of every `instance_pairs` modality shows one
+  // scene (same class, same glyph geometry) and shares its group, for k below the smallest
+  // of those modalities' split sizes.
+  const auto paired = cfg_strings(cfg, "instance_pairs");
+  for (const auto& m : paired)
+    CB_CHECK_INPUT(std::find(modalities.begin(), modalities.end(), m) != modalities.end(),
+                   "sensor-suite config: instance_pairs names '{}', which is not in 'modalities'", m);
+  if (paired.size() >= 2)
+    for (int s = 0; s < 3; ++s) {
+      int64_t n = INT64_MAX;
+      for (const auto& m : paired) n = std::min<int64_t>(n, sizes.at(m)[s].get<int64_t>());
+      std::map<std::string, int64_t> seen;  // per modality: index within the split
+      for (auto& j : jobs) {
+        if (j.split != kSplits[s] || std::find(paired.begin(), paired.end(), gens[j.gen]->modality()) == paired.end())
+          continue;
+        const int64_t k = seen[gens[j.gen]->modality()]++;
+        if (k >= n) continue;
+        j.group = fmt::format("scene-{}-{:05d}", kSplits[s], k);
+        j.scene = Scene::draw(data::mix_seed(opt.seed, 1000 + static_cast<uint64_t>(s), static_cast<uint64_t>(k)));
+      }
+    }
   for (size_t g = 0; g < gens.size(); ++g) {
     std::vector<PlanItem> plan;
     for (const auto& j : jobs)
@@ -167,7 +191,8 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
       const Job& j = jobs[exec[k]];
       data::SuiteRng rng(data::mix_seed(opt.seed, j.gen + 1, static_cast<uint64_t>(j.index)));
       try {
-        results[exec[k]] = gens[j.gen]->make(j.label, j.index, rng, j.rel.empty() ? "" : (fs::path(opt.out_dir) / j.rel).string());
+        results[exec[k]] =
+            gens[j.gen]->make(j.label, j.index, rng, j.rel.empty() ? "" : (fs::path(opt.out_dir) / j.rel).string(), j.scene);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(err_mu);
         if (!failed.exchange(true)) first_error = fmt::format("{}: {}", j.id, e.what());
@@ -190,6 +215,7 @@ SuiteStats generate_sensor_suite(const SuiteOptions& opt) {
     if (j.rel.empty()) o["text"] = results[i].text;
     else o["file"] = j.rel;
     o["attrs"] = results[i].attrs;
+    if (!j.group.empty()) o["group"] = j.group;
     items << o.dump() << "\n";
   }
   nlohmann::json ds = {{"version", 1},

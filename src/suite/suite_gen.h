@@ -18,6 +18,24 @@ struct PlanItem {
   uint64_t seed;  // the item's generator seed
 };
 
+// The shared scene of an instance pair (sensor_suite.h: `instance_pairs`): the glyph geometry
+// that the paired items of several modalities render, as unit draws each generator maps into
+// its own configured range (so every modality keeps its own marginal distribution).
+struct Scene {
+  bool on = false;            // false: the item draws its own geometry from its rng
+  double font = 0;            // [0, 1) → index into the vision font pool
+  double scale = 0, rotation = 0;  // [0, 1) → the generator's scale / rotation range
+  static Scene draw(uint64_t seed) {
+    data::SuiteRng r(seed);
+    Scene sc;
+    sc.on = true;
+    sc.font = r.uniform();
+    sc.scale = r.uniform();
+    sc.rotation = r.uniform();
+    return sc;
+  }
+};
+
 struct GenResult {
   nlohmann::json attrs = nlohmann::json::object();
   std::string text;  // text items only
@@ -32,8 +50,10 @@ class ModalityGenerator {
   // serial work such as speech synthesis in the background).
   virtual void prepare(const std::vector<PlanItem>& plan) { (void)plan; }
   // Renders class `label` (0–9) of plan item `index` to `path` (absolute; "" for text), with
-  // `rng` seeded from the item's seed. Thread-safe.
-  virtual GenResult make(int label, int64_t index, data::SuiteRng& rng, const std::string& path) const = 0;
+  // `rng` seeded from the item's seed; a paired item renders `scene`'s geometry (generators
+  // without glyph geometry ignore it). Thread-safe.
+  virtual GenResult make(int label, int64_t index, data::SuiteRng& rng, const std::string& path,
+                         const Scene& scene) const = 0;
   // Relative cost, used only to order work so the progress bar is smooth.
   virtual double cost() const { return 1.0; }
 };

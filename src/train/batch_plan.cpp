@@ -2,7 +2,9 @@
 #include "train/batch_plan.h"
 
 #include <algorithm>
+#include <map>
 #include <random>
+#include <set>
 
 #include "core/error.h"
 #include "data/loader.h"
@@ -19,9 +21,20 @@ Pairing resolve_pairing(const std::string& name, const data::Manifest& m, const 
   if (name == "class") return Pairing::Class;
   if (name == "group") return Pairing::Group;
   CB_CHECK_INPUT(name == "auto", "pairing '{}': expected auto, class or group", name);
-  for (Modality mod : modalities)
+  // Group pairing when at least one group holds an item of every non-text modality of the run
+  // (groups binding other modalities, e.g. vision–depth scenes in a vision–imu run, do not).
+  std::map<std::string, size_t> covered;  // group → how many of the run's modalities it holds
+  size_t need = 0;
+  for (Modality mod : modalities) {
+    if (mod == Modality::Text) continue;
+    ++need;
+    std::set<std::string> groups;
     for (const data::Item* it : m.select(mod, split))
-      if (!it->group.empty()) return Pairing::Group;
+      if (!it->group.empty()) groups.insert(it->group);
+    for (const std::string& g : groups) ++covered[g];
+  }
+  for (const auto& [g, n] : covered)
+    if (n == need) return Pairing::Group;
   return Pairing::Class;
 }
 

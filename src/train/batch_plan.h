@@ -28,7 +28,8 @@ namespace cb {
 
 enum class Pairing { Class, Group };
 
-// "auto" → Group when any `split` item of `modalities` has a group, else Class.
+// "auto" → Group when some group of `split` holds an item of every non-text modality of
+// `modalities` (a caption or a class prompt is the text side), else Class.
 Pairing resolve_pairing(const std::string& name, const data::Manifest& m, const std::vector<Modality>& modalities,
                         const std::string& split);
 
