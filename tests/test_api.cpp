@@ -23,21 +23,7 @@ std::string example_exe() {
 
 // A tiny one-epoch run, made once.
 const std::string& api_run() {
-  static std::string run = [] {
-    auto& f = test::tiny_fixture();
-    if (!f.ok) return std::string();
-    const std::string r = f.root + "/api_run";
-    return test::with_file_lock(r + ".lock", [&] {
-      if (!fs::exists(r + "/model.safetensors")) {
-        TrainConfig c = test::tiny_train_config();
-        c.optim.epochs = 1;
-        TrainOptions o = test::tiny_options(f, r);
-        o.force = true;
-        Trainer(c, o).run();
-      }
-      return r;
-    });
-  }();
+  static std::string run = test::tiny_one_epoch_run("api_run");
   return run;
 }
 

@@ -56,4 +56,22 @@ inline TrainConfig tiny_train_config() {
   return TrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/codebind_tiny_test.json");
 }
 
+// A one-epoch run of the tiny config at <fixture root>/<name>, trained once (under a lock) and
+// shared by the tests that only read it; "" when the fixture could not be made.
+inline std::string tiny_one_epoch_run(const std::string& name) {
+  auto& f = tiny_fixture();
+  if (!f.ok) return std::string();
+  const std::string r = f.root + "/" + name;
+  return with_file_lock(r + ".lock", [&] {
+    if (!std::filesystem::exists(r + "/model.safetensors")) {
+      TrainConfig c = tiny_train_config();
+      c.optim.epochs = 1;
+      TrainOptions o = tiny_options(f, r);
+      o.force = true;
+      Trainer(c, o).run();
+    }
+    return r;
+  });
+}
+
 }  // namespace cb::test

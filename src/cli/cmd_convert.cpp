@@ -3,11 +3,15 @@
 // self-describing safetensors: tensors in the input's order, the model config JSON in the
 // metadata key `config` (without --config the input's metadata is carried over). Written
 // atomically; a progress bar ticks once per tensor.
+// `codebind convert --codebind-release DIR --bridge FILE --out RUN [--postfix _best|_last]
+// [--force]`: imports an official CodeBind release checkpoint folder as a run
+// (app/codebind_release.h).
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 
+#include "app/codebind_release.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -26,12 +30,41 @@ cb::cli::Runner setup_convert(CLI::App* app) {
   auto out = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
   auto dtype = std::make_shared<std::string>();
-  app->add_option("in", *in, "input weights: .pth (torch.save state_dict) or .safetensors")->required();
-  app->add_option("out", *out, "output .safetensors")->required();
+  auto release = std::make_shared<std::string>();
+  auto bridge = std::make_shared<std::string>();
+  auto postfix = std::make_shared<std::string>("_best");
+  auto run = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  app->add_option("in", *in, "input weights: .pth (torch.save state_dict) or .safetensors");
+  app->add_option("out", *out, "output .safetensors");
   app->add_option("--config", *config, "model config stored in metadata 'config': huge or FILE.json");
   app->add_option("--dtype", *dtype, "cast floating tensors to f32, f16 or bf16 (default: keep)")
       ->check(CLI::IsMember({"f32", "f16", "bf16"}));
+  app->add_option("--codebind-release", *release,
+                  "import an official CodeBind checkpoint folder (imagebind-<module>-<modality>_best.pth, ...) as a run");
+  app->add_option("--bridge", *bridge, "with --codebind-release: the ImageBind weights it was trained on (imagebind_huge.pth)");
+  app->add_option("--postfix", *postfix, "with --codebind-release: which checkpoint, _best (default) or _last")
+      ->check(CLI::IsMember({"_best", "_last"}));
+  app->add_option("--out", *run, "with --codebind-release: the run folder to write (model.safetensors, config.json)");
+  app->add_flag("--force", *force, "with --codebind-release: replace a previous run in --out");
   return [=]() {
+    if (!release->empty()) {
+      CB_CHECK_INPUT(in->empty() && out->empty() && config->empty() && dtype->empty(),
+                     "convert --codebind-release takes no IN/OUT, --config or --dtype: the run folder is --out RUN");
+      CB_CHECK_INPUT(!bridge->empty(), "convert --codebind-release needs --bridge FILE (e.g. imagebind_huge.pth)");
+      CB_CHECK_INPUT(!run->empty(), "convert --codebind-release needs --out RUN");
+      const cb::ReleaseImport r = cb::import_codebind_release(*release, *bridge, *postfix, *run, *force);
+      for (const std::string& n : r.notes) fmt::print(stderr, "convert: note: {}\n", n);
+      const cb::ModelConfig& c = r.model->config();
+      fmt::print("convert: CodeBind release {} ({}): {} tensors from {} files, {} model ({}) -> {}/model.safetensors\n",
+                 *release, *postfix, r.imported, r.files.size(), cb::train_mode_name(c.train_mode),
+                 c.to_json()["modality_pair"].dump(), *run);
+      return 0;
+    }
+    CB_CHECK_INPUT(!in->empty() && !out->empty(),
+                   "convert needs IN and OUT (or --codebind-release DIR --bridge FILE --out RUN)");
+    CB_CHECK_INPUT(bridge->empty() && run->empty() && !*force,
+                   "convert: --bridge, --out and --force belong to --codebind-release");
     cb::WeightFile w(*in);
     std::map<std::string, std::string> meta = w.metadata();
     if (!config->empty()) meta["config"] = config_json(*config);
@@ -61,5 +94,7 @@ cb::cli::Runner setup_convert(CLI::App* app) {
 
 }  // namespace
 
-CB_REGISTER_COMMAND("convert", "convert weights (.pth or safetensors) to a self-describing safetensors",
+CB_REGISTER_COMMAND("convert",
+                    "convert weights (.pth or safetensors) to a self-describing safetensors, or import an official "
+                    "CodeBind release checkpoint as a run",
                     setup_convert);
