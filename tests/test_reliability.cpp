@@ -247,6 +247,17 @@ TEST(Reliability, ConfigsThatCannotFitInMemoryAreRefusedBeforeAllocating) {
   wide.model.decoder_heads = 8;
   expect_input_error([&] { Trainer(wide, o); }, "training with this config needs about");
   EXPECT_FALSE(fs::exists(o.out_dir)) << "a refused run must not create its directory";
+  // The estimate follows how the run uses a tower: ImageBind-Huge's vision tower at batch 8
+  // forward only < with a backward through frozen weights (LoRA) < fully tuned (×4 parameters).
+  const ImageBindConfig huge = ImageBindConfig::huge();
+  const double inf = estimate_tower_bytes(huge, Modality::Vision, 8, TowerUse::Inference);
+  const double bwd = estimate_tower_bytes(huge, Modality::Vision, 8, TowerUse::Backward);
+  const double full = estimate_tower_bytes(huge, Modality::Vision, 8, TowerUse::FullTune);
+  EXPECT_GT(inf, 4.0 * 630e6);  // at least its fp32 weights (≈ 632 M parameters)
+  EXPECT_LT(inf, bwd);
+  const double weights = estimate_tower_bytes(huge, Modality::Vision, 0, TowerUse::Inference);  // no activations
+  EXPECT_DOUBLE_EQ(estimate_tower_bytes(huge, Modality::Vision, 0, TowerUse::FullTune), 4 * weights);
+  EXPECT_NEAR(full - bwd, 3 * weights, 1e-6 * full);  // gradients and two Adam moments
   PretrainConfig pc = PretrainConfig::load(std::string(CODEBIND_SOURCE_DIR) + "/configs/pretrain_tiny_test.json");
   pc.bridge.image_size = 65536;  // 16.7 M patches per image
   pc.bridge.image_patch = 16;

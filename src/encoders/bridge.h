@@ -50,9 +50,9 @@ class Bridge {
   virtual InputSpec input_spec(Modality m) const = 0;
   // The patch-token layout of a non-text tower (what a decoder inverts).
   virtual TokenGrid token_grid(Modality m) const = 0;
-  // Rough bytes the tower needs for a batch (parameters, and when training gradients, Adam
-  // moments and the activations kept for backward). Nothing is allocated.
-  virtual double estimate_bytes(Modality m, int64_t batch, bool training) const = 0;
+  // Rough bytes the tower needs for a batch used as `use` (parameters; activations kept for a
+  // backward; gradients and Adam moments when fully tuned). Nothing is allocated.
+  virtual double estimate_bytes(Modality m, int64_t batch, TowerUse use) const = 0;
 
   // ---- forward stages (every op differentiable) --------------------------------------------
   virtual FlatInput flatten_clips(Modality m, const at::Tensor& input) const = 0;

@@ -30,6 +30,12 @@ struct InputSpec {
   InputScaling scaling = InputScaling::ImageBind;
 };
 
+// How a run uses a tower, for memory estimates: forward only (frozen or cached; one block's
+// activations at a time), frozen weights with a backward through them (LoRA / headtune: every
+// block's activations kept, no weight gradients or optimiser state), or every weight trained
+// (gradients and two Adam moments as well).
+enum class TowerUse { Inference, Backward, FullTune };
+
 // The patch tokens of a non-text tower: grid (t,h,w) / (h,w) / (p), the stem's patch stride
 // of the same rank, and the channels of one input sample.
 struct TokenGrid {

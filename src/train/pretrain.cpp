@@ -126,7 +126,7 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
   {
     const int batch = std::max({cfg.vision_warmup.batch_size, cfg.vision_text.batch_size, cfg.align.batch_size});
     double need = 0;
-    for (Modality m : towers) need += estimate_tower_bytes(ib, m, batch, true);
+    for (Modality m : towers) need += estimate_tower_bytes(ib, m, batch, TowerUse::FullTune);
     check_fits_in_memory(uint64_t(std::min(need, 1.8e19)), "pre-training with this config",
                          fmt::format("bridge width {} × {} blocks, image {} px, batch {}", cfg.bridge.width,
                                      cfg.bridge.blocks, cfg.bridge.image_size, batch));

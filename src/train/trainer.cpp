@@ -44,7 +44,12 @@ double estimate_train_bytes(const TrainConfig& cfg, const Bridge& bridge) {
   const double w = cfg.model.decoder_width, L = cfg.model.decoder_depth, B = cfg.optim.batch_size;
   for (Modality m : cfg.model.modality_pair) {
     if (!bridge.has(m)) continue;
-    bytes += bridge.estimate_bytes(m, cfg.optim.batch_size, true);
+    // A frozen bridge tower runs forward only; LoRA / headtune keep activations for the
+    // backward into the CLS token and adapters but no weight gradients; fulltune trains all.
+    const TowerUse use = cfg.optim.freeze_bridge_heads && is_bridge(m)   ? TowerUse::Inference
+                         : cfg.model.train_mode == TrainMode::FullTune ? TowerUse::FullTune
+                                                                        : TowerUse::Backward;
+    bytes += bridge.estimate_bytes(m, cfg.optim.batch_size, use);
     if (cfg.model.reconstructs(m)) {
       double tokens = 1;  // the cls token and the patch grid
       for (int64_t g : bridge.token_grid(m).grid) tokens *= double(g);

@@ -598,7 +598,7 @@ std::vector<ParamSpec> param_specs(const ImageBindConfig& cfg, Modality m) {
   return out;
 }
 
-double estimate_tower_bytes(const ImageBindConfig& cfg, Modality m, int64_t batch, bool training) {
+double estimate_tower_bytes(const ImageBindConfig& cfg, Modality m, int64_t batch, TowerUse use) {
   const ModalityConfig& mc = cfg.at(m);
   double params = 0, tokens = 1;
   for (const ParamSpec& p : param_specs(cfg, m)) {
@@ -609,8 +609,8 @@ double estimate_tower_bytes(const ImageBindConfig& cfg, Modality m, int64_t batc
   }
   const double B = double(batch), T = tokens, D = double(mc.embed_dim), H = double(std::max<int64_t>(1, mc.num_heads));
   const double per_block = B * H * T * T * 2 + 16 * B * T * D;  // floats kept per block
-  const double acts = per_block * (training ? double(mc.num_blocks) : 1.0);  // inference keeps one block's
-  return 4.0 * (params * (training ? 4.0 : 1.0) + acts);
+  const double acts = per_block * (use == TowerUse::Inference ? 1.0 : double(mc.num_blocks));
+  return 4.0 * (params * (use == TowerUse::FullTune ? 4.0 : 1.0) + acts);
 }
 
 }  // namespace cb

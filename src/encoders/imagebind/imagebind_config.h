@@ -152,10 +152,11 @@ struct ImageBindConfig {
 // listing only; nothing is allocated.
 std::vector<ParamSpec> param_specs(const ImageBindConfig& cfg, Modality m);
 
-// Rough bytes one tower needs: fp32 parameters (×4 when training: weights, gradients, two
-// Adam moments) plus the activations a batch keeps for backward (attention scores B·H·T² and
-// about 16·B·T·D per block; T from the positional embedding). Nothing is allocated; the sum
-// saturates instead of overflowing. For core/memory_budget.h.
-double estimate_tower_bytes(const ImageBindConfig& cfg, Modality m, int64_t batch, bool training);
+// Rough bytes one tower needs: fp32 parameters (×4 for FullTune: weights, gradients, two
+// Adam moments) plus activations — every block's when a backward runs through the tower
+// (attention scores B·H·T² and about 16·B·T·D per block; T from the positional embedding),
+// one block's for Inference. Nothing is allocated; the sum saturates instead of overflowing.
+// For core/memory_budget.h.
+double estimate_tower_bytes(const ImageBindConfig& cfg, Modality m, int64_t batch, TowerUse use);
 
 }  // namespace cb

@@ -43,7 +43,7 @@ void check_fits(const ImageBindConfig& cfg, const std::vector<Modality>& which) 
   double bytes = 0;
   std::string dims;
   for (Modality m : which) {
-    bytes += estimate_tower_bytes(cfg, m, 1, false);
+    bytes += estimate_tower_bytes(cfg, m, 1, TowerUse::Inference);
     dims += fmt::format("{}{} width {} × {} blocks", dims.empty() ? "" : ", ", modality_name(m), cfg.at(m).embed_dim,
                         cfg.at(m).num_blocks);
   }
@@ -116,8 +116,8 @@ TokenGrid ImageBindModel::token_grid(Modality m) const {
   return TokenGrid{mc.patch_grid, mc.stride, channels};
 }
 
-double ImageBindModel::estimate_bytes(Modality m, int64_t batch, bool training) const {
-  return estimate_tower_bytes(cfg_, m, batch, training);
+double ImageBindModel::estimate_bytes(Modality m, int64_t batch, TowerUse use) const {
+  return estimate_tower_bytes(cfg_, m, batch, use);
 }
 
 NamedTensors ImageBindModel::head_params(Modality m) {

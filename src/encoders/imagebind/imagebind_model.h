@@ -60,7 +60,7 @@ class ImageBindModel : public Bridge {
   int64_t num_blocks(Modality m) const override { return cfg_.at(m).num_blocks; }
   InputSpec input_spec(Modality m) const override;
   TokenGrid token_grid(Modality m) const override;
-  double estimate_bytes(Modality m, int64_t batch, bool training) const override;
+  double estimate_bytes(Modality m, int64_t batch, TowerUse use) const override;
   NamedTensors head_params(Modality m) override;
   std::vector<LoraTarget> lora_targets(Modality m, const std::vector<int64_t>& blocks, LoraMode mode) const override;
   void load(const WeightFile& f) override;
