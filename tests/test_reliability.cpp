@@ -247,6 +247,14 @@ TEST(Reliability, ConfigsThatCannotFitInMemoryAreRefusedBeforeAllocating) {
   wide.model.decoder_heads = 8;
   expect_input_error([&] { Trainer(wide, o); }, "training with this config needs about");
   EXPECT_FALSE(fs::exists(o.out_dir)) << "a refused run must not create its directory";
+  // A modality the bridge has no tower for (the tiny bridge: vision, text, imu) is refused
+  // naming the bridge file, before the run directory exists.
+  TrainConfig depth = test::tiny_train_config();
+  depth.model.modality_pair = {Modality::Depth, Modality::Vision, Modality::Text};
+  depth.model.recon = {Modality::Vision};
+  expect_input_error([&] { Trainer(depth, o); }, "bridge has no 'depth' tower");
+  expect_input_error([&] { Trainer(depth, o); }, "bridge.safetensors");
+  EXPECT_FALSE(fs::exists(o.out_dir)) << "a refused run must not create its directory";
   // The estimate follows how the run uses a tower: ImageBind-Huge's vision tower at batch 8
   // forward only < with a backward through frozen weights (LoRA) < fully tuned (×4 parameters).
   const ImageBindConfig huge = ImageBindConfig::huge();
