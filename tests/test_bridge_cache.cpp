@@ -23,6 +23,13 @@ TrainConfig frozen_config() {
   return c;
 }
 
+// A quiet run on the tiny fixture into TMP/run, its bridge cache in TMP/cache.
+TrainOptions cached_options(const test::TinyFixture& f, const test::TempDir& tmp) {
+  TrainOptions o = test::tiny_options(f, tmp.file("run"));
+  o.bridge_cache = tmp.file("cache");
+  return o;
+}
+
 std::vector<double> losses(Trainer& t, int steps) {
   std::vector<double> out;
   for (int s = 0; s < steps; ++s) out.push_back(t.train_step(t.planner().plan(0, s)).at("loss"));
@@ -33,8 +40,7 @@ TEST(BridgeCache, CachedOutputsEqualTheTowersForward) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  TrainOptions o = test::tiny_options(f, tmp.file("run"));
-  o.bridge_cache = tmp.file("cache");
+  const TrainOptions o = cached_options(f, tmp);
   Trainer t(frozen_config(), o);
   FrozenTowerCache* vc = t.bridge_cache(Modality::Vision);
   FrozenTowerCache* tc = t.bridge_cache(Modality::Text);
@@ -105,8 +111,7 @@ TEST(BridgeCache, ChangedWeightsOrFilesMissAndDamagedFilesAreRebuilt) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  TrainOptions o = test::tiny_options(f, tmp.file("run"));
-  o.bridge_cache = tmp.file("cache");
+  const TrainOptions o = cached_options(f, tmp);
   Trainer t(frozen_config(), o);
   Bridge& br = t.model().bridge();
   const std::string fp = FrozenTowerCache::fingerprint(br, Modality::Vision);
@@ -155,8 +160,7 @@ TEST(BridgeCache, OnlyTowersThatTrainNothingAndAreDeterministic) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  TrainOptions o = test::tiny_options(f, tmp.file("run"));
-  o.bridge_cache = tmp.file("cache");
+  const TrainOptions o = cached_options(f, tmp);
   TrainConfig c = frozen_config();
   c.optim.freeze_bridge_heads = false;  // the reference's default: bridge heads and CLS train
   Trainer t(c, o);

@@ -45,9 +45,9 @@ class DepthGenerator : public ModalityGenerator {
     double scale = rng.uniform(cfg_lo(scale_), cfg_hi(scale_));
     double rot = rng.uniform(cfg_lo(rotation_), cfg_hi(rotation_));
     if (scene.on) {  // the pair's glyph: the vision item's font, the same relative scale and rotation
-      font = &scene_fonts_[std::min(scene_fonts_.size() - 1, static_cast<size_t>(scene.font * double(scene_fonts_.size())))];
-      scale = cfg_lo(scale_) + scene.scale * (cfg_hi(scale_) - cfg_lo(scale_));
-      rot = cfg_lo(rotation_) + scene.rotation * (cfg_hi(rotation_) - cfg_lo(rotation_));
+      font = &pool_at(scene_fonts_, scene.font);
+      scale = cfg_at(scale_, scene.scale);
+      rot = cfg_at(rotation_, scene.rotation);
     }
     std::vector<float> cov = render_glyph(*font, static_cast<char>('0' + label), size_, scale, rot);
     // Soften the extrusion edge (3x3 box blur) so the relief has slopes, not only steps.

@@ -77,9 +77,9 @@ class VisionGenerator : public ModalityGenerator {
     double rot = rng.uniform(cfg_lo(rotation_), cfg_hi(rotation_));
     double scale = rng.uniform(cfg_lo(scale_), cfg_hi(scale_));
     if (scene.on) {  // the pair's geometry (the item's own draws above keep the rng sequence)
-      font = &fonts_[std::min(fonts_.size() - 1, static_cast<size_t>(scene.font * double(fonts_.size())))];
-      rot = cfg_lo(rotation_) + scene.rotation * (cfg_hi(rotation_) - cfg_lo(rotation_));
-      scale = cfg_lo(scale_) + scene.scale * (cfg_hi(scale_) - cfg_lo(scale_));
+      font = &pool_at(fonts_, scene.font);
+      rot = cfg_at(rotation_, scene.rotation);
+      scale = cfg_at(scale_, scene.scale);
     }
     const double dx = rng.uniform(-shift_, shift_), dy = rng.uniform(-shift_, shift_);
     const int ox = static_cast<int>(rng.index(tex.width)), oy = static_cast<int>(rng.index(tex.height));

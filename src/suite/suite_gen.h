@@ -3,6 +3,7 @@
 // section, then `make` is called from worker threads with a per-item generator; it writes the
 // item's file (if any) and returns the item's attrs (and inline text for text items).
 #pragma once
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -68,6 +69,13 @@ std::unique_ptr<ModalityGenerator> make_depth_generator(const nlohmann::json& cf
 // Helpers shared by the generators.
 double cfg_lo(const nlohmann::json& range);  // [lo, hi] → lo
 double cfg_hi(const nlohmann::json& range);
+// The point at fraction u ∈ [0, 1) of a [lo, hi] range (a Scene's unit draw in a generator's range).
+inline double cfg_at(const nlohmann::json& range, double u) { return cfg_lo(range) + u * (cfg_hi(range) - cfg_lo(range)); }
+// The element at fraction u ∈ [0, 1) of a non-empty pool.
+template <class T>
+const T& pool_at(const std::vector<T>& pool, double u) {
+  return pool[std::min(pool.size() - 1, static_cast<size_t>(u * double(pool.size())))];
+}
 std::vector<std::string> cfg_strings(const nlohmann::json& cfg, const char* key);
 // cfg[key] (default `def` when absent) as an integer in [lo, hi], checked at full width;
 // InputError "sensor-suite config: key 'SECTION.KEY': …" otherwise.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include <torch/torch.h>
 
@@ -78,12 +79,12 @@ std::vector<at::Tensor> FrozenTowerCache::lookup(
     const std::function<std::vector<at::Tensor>(const std::vector<size_t>&)>& compute) {
   std::vector<at::Tensor> out(keys.size());
   std::vector<size_t> missing;
-  std::map<std::string, size_t> first;  // a key twice in one batch is computed once
+  std::set<std::string> queued;  // a key twice in one batch is computed once
   for (size_t i = 0; i < keys.size(); ++i) {
     if (auto e = entries_.find(keys[i]); e != entries_.end()) {
       out[i] = e->second;
       ++hits_;
-    } else if (first.emplace(keys[i], i).second) {
+    } else if (queued.insert(keys[i]).second) {
       missing.push_back(i);
     }
   }

@@ -81,12 +81,9 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   std::string kind;
   const nlohmann::json bridge_cfg = bridge_config_of(bridge, &kind);
   const std::unique_ptr<Bridge> shape_only = make_bridge(kind, bridge_cfg, {}, bridge_path);  // nothing allocated
-  for (Modality m : cfg_.model.modality_pair) {
-    std::string towers;
-    for (Modality t : shape_only->modalities()) towers += (towers.empty() ? "" : ", ") + std::string(modality_name(t));
+  for (Modality m : cfg_.model.modality_pair)
     CB_CHECK_INPUT(shape_only->has(m), "{}: the bridge has no '{}' tower, which config key 'modality_pair' trains (its "
-                   "towers: {})", bridge_path, modality_name(m), towers);
-  }
+                   "towers: {})", bridge_path, modality_name(m), modality_list(shape_only->modalities()));
   check_fits_in_memory(uint64_t(std::min(estimate_train_bytes(cfg_, *shape_only), 1.8e19)), "training with this config",
                        fmt::format("batch {}, towers {}, decoder width {} × depth {}", cfg_.optim.batch_size,
                                    modality_list(cfg_.model.modality_pair), cfg_.model.decoder_width, cfg_.model.decoder_depth));
