@@ -15,12 +15,6 @@
 // CLS token needs; LoRA weight gradients are negligible), plus the same for the decoder.
 //   codebind_bench huge_job data=DIR [work=/tmp/cb_huge_job] [steps=20] [batch=8] [files=100]
 //                           [threads=2] [keep=0]   (keep=1 reuses a checkpoint already written)
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -28,61 +22,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_child.h"
 #include "bench_registry.h"
 #include "core/threads.h"
 #include "data/manifest.h"
 #include "encoders/imagebind/imagebind_model.h"
 #include "io/safetensors.h"
 
-extern char** environ;
-
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-struct Child {
-  int rc = -1;
-  double seconds = 0;
-  double peak_rss_gb = 0;
-};
-
-// Runs argv[0] with argv, output to `log`; the child's wall time and peak RSS.
-Child run_child(const std::vector<std::string>& argv, const std::string& log) {
-  std::vector<char*> a;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  Child c;
-  const auto t0 = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  if (posix_spawn(&pid, a[0], &fa, nullptr, a.data(), environ) != 0) return c;
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  c.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-  c.peak_rss_gb = double(ru.ru_maxrss) * 1024.0 / 1e9;  // ru_maxrss is in KiB
-  posix_spawn_file_actions_destroy(&fa);
-  return c;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-std::vector<double> step_seconds(const std::string& metrics_jsonl) {
-  std::vector<double> out;
-  std::ifstream in(metrics_jsonl);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line).value("step_seconds", 0.0));
-  return out;
-}
+using cb::bench::Child;
+using cb::bench::median;
+using cb::bench::metric_values;
+using cb::bench::run_child;
 
 // Forward FLOPs of one transformer tower on one sequence (multiply-add = 2 FLOPs).
 double tower_forward_flops(int64_t tokens, int64_t keys, int64_t D, int64_t mlp, int64_t blocks) {
@@ -103,7 +57,7 @@ int bench_huge_job(const cb::bench::BenchArgs& a) {
   const int threads = static_cast<int>(a.get_int("threads", 2));
   cb::configure_threads(threads);
   fs::create_directories(work);
-  const std::string exe = (fs::canonical("/proc/self/exe").parent_path() / "codebind").string();
+  const std::string exe = cb::bench::codebind_exe_beside();
   const cb::ImageBindConfig huge = cb::ImageBindConfig::huge();
   const std::vector<cb::Modality> towers{cb::Modality::Vision, cb::Modality::Text, cb::Modality::Audio};
 
@@ -151,8 +105,8 @@ int bench_huge_job(const cb::bench::BenchArgs& a) {
     fmt::print("huge_job: train (warm) failed, rc {}; see {}/run_warm.log\n", warm.rc, work);
     return 1;
   }
-  const double s_cold = median(step_seconds(work + "/run_cold/metrics.jsonl"));
-  const double s_warm = median(step_seconds(work + "/run_warm/metrics.jsonl"));
+  const double s_cold = median(metric_values(work + "/run_cold/metrics.jsonl", "step_seconds"));
+  const double s_warm = median(metric_values(work + "/run_warm/metrics.jsonl", "step_seconds"));
 
   // 3. embed --run on the first F audio files.
   const auto man = cb::data::Manifest::load(data);

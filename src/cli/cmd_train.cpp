@@ -1,7 +1,12 @@
 // cmd_train.cpp — `codebind train --config FILE --data DIR --out RUN --bridge RUN_PRETRAIN
-// [--resume]`: trains CodeBind on a bridge (see train/trainer.h).
+// [--resume] [--nproc N]`: trains CodeBind on a bridge (see train/trainer.h), in one process
+// or as a data-parallel job (train/distributed.h, app/local_launch.h).
+#include <cstdlib>
+
+#include "app/local_launch.h"
 #include "cli/command.h"
 #include "core/threads.h"
+#include "train/distributed.h"
 #include "train/trainer.h"
 
 namespace {
@@ -10,6 +15,7 @@ cb::cli::Runner setup(CLI::App* app) {
   auto config = std::make_shared<std::string>();
   auto o = std::make_shared<cb::TrainOptions>();
   auto threads = std::make_shared<int>(0);
+  auto nproc = std::make_shared<int>(0);
   app->add_option("--config", *config, "train config JSON (e.g. configs/codebind_sensor_suite.json)")->required();
   app->add_option("--data", o->data_dir, "dataset directory (manifest)")->required();
   app->add_option("--out", o->out_dir, "run directory")->required();
@@ -22,12 +28,25 @@ cb::cli::Runner setup(CLI::App* app) {
                   "off, or a directory")
       ->capture_default_str();
   app->add_flag("--quiet", o->quiet, "no progress bar");
+  app->add_option("--nproc", *nproc,
+                  "run as N local processes of one data-parallel job (batch_size is the global batch); without it, "
+                  "the torchrun variables RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT make this process one rank");
+  app->add_option("--dist-timeout", o->dist_timeout_s,
+                  "seconds a rank waits for the others (rendezvous, every collective) before it stops with an error")
+      ->capture_default_str();
+  app->add_flag("--check-sync", o->check_sync,
+                "several processes: after every step verify that every rank holds the same parameters and codebooks");
   return [=]() {
+    if (*nproc > 1) return cb::run_local_workers(*nproc);
+    // Testing the failure paths (docs/cli/train.md): rank CODEBIND_TEST_HANG_RANK stops
+    // answering before global step CODEBIND_TEST_HANG_AT_STEP.
+    if (const char* s = std::getenv("CODEBIND_TEST_HANG_AT_STEP")) o->hang_at_step = std::atoll(s);
+    if (const char* s = std::getenv("CODEBIND_TEST_HANG_RANK")) o->hang_rank = std::atoi(s);
     auto cfg = cb::TrainConfig::load(*config);
     cb::configure_threads(*threads > 0 ? *threads : cfg.run.threads);
     cb::Trainer t(cfg, *o);
     auto path = t.run();
-    fmt::print("model written: {}\n", path);
+    if (cb::DistEnv::from_env().rank == 0) fmt::print("model written: {}\n", path);  // rank 0 wrote it
     return 0;
   };
 }

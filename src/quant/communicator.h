@@ -1,11 +1,18 @@
-// communicator.h — the few collectives the quantiser needs to keep one codebook across
-// processes (docs/model.md §3.9): sum-all-reduce and broadcast.
-// LocalCommunicator is the single-process identity; GlooCommunicator wraps c10d Gloo.
+// communicator.h — the collectives codebind's processes share (docs/model.md §3.9 for the
+// quantiser, docs/cli/train.md "Several processes" for data-parallel training): sum-all-reduce,
+// broadcast, barrier. LocalCommunicator is the single-process identity; the Gloo communicators
+// wrap c10d's ProcessGroupGloo, rendezvousing over a FileStore (one machine, tests) or a
+// TCPStore (the torchrun environment: one machine or several).
+//
+// A collective that fails — a peer process exited, or did not answer within the timeout —
+// throws InputError (exit code 2) naming this rank, the collective and the cause, so every
+// surviving rank ends with one line instead of hanging.
 #pragma once
 #include <ATen/ATen.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cb {
 
@@ -16,6 +23,11 @@ class Communicator {
   virtual int world_size() const = 0;
   // In place: t ← Σ_ranks t (CPU tensors; float or int64).
   virtual void allreduce_sum(at::Tensor& t) = 0;
+  // In place, each tensor t ← Σ_ranks t; all are started before any is awaited, so the
+  // transfers of several buckets overlap. The default runs them one after another.
+  virtual void allreduce_sum_many(std::vector<at::Tensor>& ts) {
+    for (auto& t : ts) allreduce_sum(t);
+  }
   // In place: t ← t of `root` (t must have the same shape and dtype on every rank).
   virtual void broadcast(at::Tensor& t, int root = 0) = 0;
   // Returns once every rank has called it.
@@ -36,5 +48,19 @@ class LocalCommunicator : public Communicator {
 // c10d ProcessGroupGloo over a FileStore (a shared file path) on the loopback interface.
 // Every rank constructs it with the same `store_path` and `world_size`.
 std::shared_ptr<Communicator> make_gloo_communicator(const std::string& store_path, int rank, int world_size);
+
+// Where the ranks of a job meet: rank 0 serves a c10d TCPStore on master_addr:master_port,
+// the others connect to it (the torchrun convention).
+struct TcpRendezvous {
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  int rank = 0, world_size = 1;
+  double timeout_s = 300;  // rendezvous and every collective
+};
+
+// c10d ProcessGroupGloo over a TCPStore. The network device is the loopback interface when
+// master_addr is a loopback address, $GLOO_SOCKET_IFNAME when set, else the interface of this
+// host's name. Throws InputError when the rendezvous does not complete within the timeout.
+std::shared_ptr<Communicator> make_tcp_gloo_communicator(const TcpRendezvous& r);
 
 }  // namespace cb

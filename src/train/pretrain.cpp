@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "data/inputs.h"
@@ -15,6 +16,8 @@
 #include "encoders/imagebind/imagebind_model.h"
 #include "io/mapped_file.h"
 #include "train/batch_plan.h"
+#include "train/distributed.h"
+#include "core/hash.h"
 #include "train/schedule.h"
 
 namespace cb {
@@ -113,7 +116,7 @@ struct PhaseRun {
 }  // namespace
 
 std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir, const std::string& out_dir,
-                         bool quiet, bool replace) {
+                         bool quiet, bool replace, double dist_timeout_s) {
   data::Manifest man = data::Manifest::load(data_dir);
   ImageBindConfig ib = small_bridge_config(cfg.bridge);
   std::vector<Modality> towers{Modality::Vision, Modality::Text};
@@ -131,13 +134,31 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
                          fmt::format("bridge width {} × {} blocks, image {} px, batch {}", cfg.bridge.width,
                                      cfg.bridge.blocks, cfg.bridge.image_size, batch));
   }
-  const RunDir run_dir(out_dir, replace ? RunDirMode::Replace : RunDirMode::Fresh);  // checks done: now write
+  // Several processes (train/distributed.h): every rank encodes its rows of each global
+  // batch, the loss sees the gathered batch, gradients are summed; rank 0 writes RUN.
+  const DataParallel dp = DataParallel::join(DistEnv::from_env(), dist_timeout_s);
+  if (dp.active()) {
+    quiet = quiet || !dp.is_main();
+    dp.check_same("pretrain config", fnv1a64(cfg.to_json().dump()));
+    dp.check_same("dataset manifest (dataset.json, items.jsonl)", dataset_fingerprint(data_dir));
+    for (const PretrainPhase* ph : {&cfg.vision_warmup, &cfg.vision_text, &cfg.align})
+      CB_CHECK_INPUT(ph->batch_size % dp.world_size() == 0, "pretrain: batch_size {} is not divisible by the {} "
+                     "processes (batch_size is the global batch)", ph->batch_size, dp.world_size());
+  }
+  std::unique_ptr<RunDir> run_dir;
+  if (dp.is_main())
+    run_dir = std::make_unique<RunDir>(out_dir, replace ? RunDirMode::Replace : RunDirMode::Fresh);  // checks done
+  dp.barrier();
   torch::manual_seed(cfg.seed);
   ImageBindModel model(ib, towers, cfg.seed);
+  if (dp.active()) model.seed_dropout(cfg.seed * 1000003ull + uint64_t(dp.rank()));
   for (auto& [n, t] : model.params) t = t.detach().clone();  // own the memory; leaves
   InputPipeline inputs(model);
-  std::ofstream metrics(out_dir + "/metrics.jsonl");
-  write_file_atomic(out_dir + "/pretrain_config.json", cfg.to_json().dump(2));
+  std::ofstream metrics;
+  if (dp.is_main()) {
+    metrics.open(out_dir + "/metrics.jsonl");
+    write_file_atomic(out_dir + "/pretrain_config.json", cfg.to_json().dump(2));
+  }
 
   std::vector<PhaseRun> phases;
   if (cfg.vision_warmup.epochs > 0)
@@ -168,8 +189,9 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
     for (int e = 0; e < ph.ph.epochs; ++e) {
       opt.set_epoch(e, ph.ph.epochs, ph.ph.lr / 50);
       for (int64_t s = 0; s < steps; ++s) {
-        BatchPlan p = planner.plan(e, s);
-        auto labels = torch::tensor(std::vector<int64_t>(p.classes.begin(), p.classes.end()));
+        const BatchPlan global_plan = planner.plan(e, s);
+        const BatchPlan p = dp.shard(global_plan);
+        auto labels = torch::tensor(std::vector<int64_t>(global_plan.classes.begin(), global_plan.classes.end()));
         auto in_a = inputs.batch(p.items.at(anchor));
         at::Tensor e_a, loss;
         if (ph.anchor_frozen) {
@@ -178,11 +200,12 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
         } else {
           e_a = model.head_embedding(anchor, in_a);
         }
+        e_a = dp.all_gather(e_a);  // (B, out) of every rank
         if (ph.supervised) {
           loss = torch::cross_entropy_loss(e_a.matmul(classifier.t()), labels);
         } else {
           auto in_b = learner == Modality::Text ? inputs.tokenize(p.prompts) : inputs.batch(p.items.at(learner));
-          loss = class_info_nce(model.head_embedding(learner, in_b), e_a, labels, cfg.tau);
+          loss = class_info_nce(dp.all_gather(model.head_embedding(learner, in_b)), e_a, labels, cfg.tau);
         }
         const double lv = loss.item<double>();
         phase_losses.push_back(lv);
@@ -190,6 +213,10 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
                        s, ph.label);
         opt.zero_grad();
         loss.backward();
+        // The classifier sees the gathered rows on every rank: its gradient is already the
+        // full one, so it is averaged rather than summed (divided by W before the sum).
+        if (ph.supervised && dp.active()) classifier.mutable_grad().div_(dp.world_size());
+        dp.allreduce_gradients(opt.parameters());
         const double grad_norm = opt.clip_grad_norm(1.0);
         opt.step();
         ++global;
@@ -218,9 +245,11 @@ std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir,
   for (auto it = ib.modalities.begin(); it != ib.modalities.end();)
     it = std::find(towers.begin(), towers.end(), it->first) == towers.end() ? ib.modalities.erase(it) : std::next(it);
   const std::string path = out_dir + "/bridge.safetensors";
-  save_safetensors(path, out,
-                   {{"imagebind_config", ib.to_json().dump()}, {"pretrain_config", cfg.to_json().dump()},
-                    {"format", "imagebind"}});
+  if (dp.is_main())
+    save_safetensors(path, out,
+                     {{"imagebind_config", ib.to_json().dump()}, {"pretrain_config", cfg.to_json().dump()},
+                      {"format", "imagebind"}});
+  dp.barrier();
   return path;
 }
 

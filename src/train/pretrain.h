@@ -62,8 +62,10 @@ at::Tensor class_info_nce(const at::Tensor& a, const at::Tensor& b, const at::Te
 bool ended_at_chance(const std::vector<double>& losses, double chance);
 
 // Runs both phases and writes RUN (see above). Returns the path of bridge.safetensors. RUN
-// must be absent or empty unless replace (--force) is set (io/run_dir.h).
+// must be absent or empty unless replace (--force) is set (io/run_dir.h). Under the torchrun
+// environment (train/distributed.h) it is one rank of a data-parallel job whose ranks wait
+// at most dist_timeout_s for each other.
 std::string run_pretrain(const PretrainConfig& cfg, const std::string& data_dir, const std::string& out_dir,
-                         bool quiet = false, bool replace = false);
+                         bool quiet = false, bool replace = false, double dist_timeout_s = 300);
 
 }  // namespace cb

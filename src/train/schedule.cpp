@@ -25,6 +25,13 @@ AdamW::AdamW(std::vector<ParamGroup> groups, double beta1, double beta2, double 
   }
 }
 
+std::vector<torch::Tensor> AdamW::parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& g : groups_)
+    for (const auto& [name, p] : g.params) out.push_back(p);
+  return out;
+}
+
 void AdamW::zero_grad() {
   for (auto& g : groups_)
     for (auto& [n, p] : g.params)

@@ -37,6 +37,8 @@ class AdamW {
   void set_epoch(int epoch, int epochs, double eta_min);
 
   std::vector<ParamGroup>& groups() { return groups_; }
+  // Every parameter of every group, in group order.
+  std::vector<torch::Tensor> parameters() const;
   int64_t steps() const { return t_; }
 
   // Moments as named tensors ("adam.m.<param>", "adam.v.<param>") + the step count.

@@ -4,10 +4,14 @@
 #include <chrono>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include <fmt/ranges.h>
 
+#include <set>
+
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/memory_budget.h"
 #include "core/progress.h"
 #include "io/mapped_file.h"
@@ -64,9 +68,21 @@ double estimate_train_bytes(const TrainConfig& cfg, const Bridge& bridge) {
 
 }  // namespace
 
-Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), opt_(opt) {
+Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt)
+    : cfg_(cfg), opt_(opt), dp_(DataParallel::join(DistEnv::from_env(), opt.dist_timeout_s)) {
   CB_CHECK_INPUT(!(opt_.resume && opt_.force), "--resume and --force contradict each other: continue or replace {}",
                  opt_.out_dir);
+  if (dp_.active()) {
+    if (!dp_.is_main()) opt_.quiet = true;  // one progress bar: rank 0's
+    dp_.check_same("config", fnv1a64(cfg_.to_json().dump()));
+    dp_.check_same("--resume / --force / --bridge-cache choice",
+                   fnv1a64(fmt::format("{}|{}|{}", opt_.resume, opt_.force, opt_.bridge_cache)));
+    dp_.check_same("dataset manifest (dataset.json, items.jsonl)", dataset_fingerprint(opt_.data_dir));
+    dp_.check_same("bridge file", file_fingerprint(resolve_bridge_path(opt_.bridge)));
+    CB_CHECK_INPUT(cfg_.optim.batch_size % dp_.world_size() == 0, "{}: batch_size {} is not divisible by the {} "
+                   "processes (batch_size is the global batch; each process takes batch_size / processes rows)",
+                   opt_.out_dir, cfg_.optim.batch_size, dp_.world_size());
+  }
   man_ = std::make_unique<data::Manifest>(data::Manifest::load(opt_.data_dir));
   for (Modality m : cfg_.model.modality_pair) {
     if (m == Modality::Text) continue;
@@ -98,14 +114,22 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   if (pairing == Pairing::Group && !opt_.quiet)
     fmt::print(stderr, "train: instance pairing by group ({} groups skipped: an item of a run modality missing)\n",
                planner_->skipped_groups());
-  // Every check passed: only now is the run directory created (or refused) and locked.
-  run_dir_ = std::make_unique<RunDir>(opt_.out_dir, opt_.resume  ? RunDirMode::Resume
-                                                    : opt_.force ? RunDirMode::Replace
-                                                                 : RunDirMode::Fresh);
-  for (const std::string& t : run_dir_->removed_temporaries())
-    spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
+  // Every check passed: only now is the run directory created (or refused) and locked, by
+  // rank 0 alone; the other ranks wait for it and never write there.
+  if (dp_.is_main()) {
+    run_dir_ = std::make_unique<RunDir>(opt_.out_dir, opt_.resume  ? RunDirMode::Resume
+                                                      : opt_.force ? RunDirMode::Replace
+                                                                   : RunDirMode::Fresh);
+    for (const std::string& t : run_dir_->removed_temporaries())
+      spdlog::warn("{}: removed {}, left by an interrupted write", opt_.out_dir, t);
+  }
+  dp_.barrier();
   torch::manual_seed(cfg_.run.seed);
   model_ = std::make_unique<CodeBindModel>(cfg_.model, bridge, cfg_.run.seed);
+  if (dp_.active()) {
+    model_->quantiser().set_communicator(dp_.communicator());  // one codebook (unless per_rank_codebooks)
+    model_->bridge().seed_dropout(cfg_.run.seed * 1000003ull + uint64_t(dp_.rank()));  // each rank its own masks
+  }
   std::vector<ParamGroup> groups;
   for (auto& [name, ts] : model_->trainable_groups(cfg_.optim.freeze_bridge_heads)) {
     ParamGroup g;
@@ -116,13 +140,15 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt) : cfg_(cfg), o
   }
   adam_ = std::make_unique<AdamW>(groups, 0.9, 0.95, 1e-8, 1e-4);
   open_bridge_caches();
-  write_file_atomic(opt_.out_dir + "/config.json", cfg_.to_json().dump(2));
+  if (dp_.is_main()) write_file_atomic(opt_.out_dir + "/config.json", cfg_.to_json().dump(2));
 }
 
 Trainer::~Trainer() = default;
 
 void Trainer::open_bridge_caches() {
-  const std::string dir = resolve_bridge_cache_dir(opt_.bridge_cache, opt_.data_dir, opt_.out_dir);
+  std::string dir = resolve_bridge_cache_dir(opt_.bridge_cache, opt_.data_dir, opt_.out_dir);
+  // Several processes: one cache per rank (each fills its own as its rows need entries).
+  if (!dir.empty() && dp_.active()) dir += "/rank-" + std::to_string(dp_.rank());
   std::vector<std::string> why_not;
   const auto towers = cacheable_towers(cfg_.model, cfg_.optim.freeze_bridge_heads, model_->bridge(), &why_not);
   if (dir.empty()) return;
@@ -145,8 +171,10 @@ void Trainer::flush_bridge_caches() {
   for (auto& [m, c] : caches_) c->flush();
 }
 
-std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
+std::map<std::string, double> Trainer::train_step(const BatchPlan& global_plan) {
   model_->train(true);
+  const BatchPlan plan = dp_.shard(global_plan);  // this rank's rows (all of them when alone)
+  const double W = dp_.world_size();
   // 1. encode every modality of the pair.
   std::map<Modality, Encoded> enc;
   std::map<Modality, at::Tensor> input;
@@ -183,8 +211,13 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
       if (cfg_.model.has(a)) pairs.emplace_back(a, x);
   }
   if (cfg_.model.has(Modality::Vision) && cfg_.model.has(Modality::Text)) pairs.emplace_back(Modality::Vision, Modality::Text);
+  // Terms that compare the items of a batch with each other see the global batch
+  // (DataParallel::all_gather); the per-item means (commitment, orthogonality,
+  // reconstruction) see this rank's rows and are divided by W for the backward pass.
+  std::map<Modality, at::Tensor> cls_all;
+  for (Modality m : order) cls_all[m] = dp_.all_gather(cls(m));
   at::Tensor l_align = torch::zeros({});
-  for (auto [a, b] : pairs) l_align = l_align + info_nce(cls(a), cls(b), cfg_.optim.tau);
+  for (auto [a, b] : pairs) l_align = l_align + info_nce(cls_all.at(a), cls_all.at(b), cfg_.optim.tau);
   l_align = l_align / double(std::max<size_t>(1, pairs.size()));
   // 4. commitment, orthogonality, uniformity, reconstruction.
   at::Tensor l_vq = torch::zeros({}), l_orth = torch::zeros({}), l_uni = torch::zeros({}), l_rec = torch::zeros({});
@@ -195,9 +228,9 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   if (cfg_.model.specific_dim > 0) {
     for (Modality m : nt) {
       l_orth = l_orth + orthogonality_loss(q.at(m).z_c, q.at(m).z_s);
-      l_uni = l_uni + uniformity_loss(cfg_.optim.uniformity_on_raw
-                                                 ? specific_cls_unit(enc[m].e.select(1, 0), cfg_.model.shared_dim, spec_chunk)
-                                                 : q.at(m).z_s.select(1, 0));
+      l_uni = l_uni + uniformity_loss(dp_.all_gather(
+                          cfg_.optim.uniformity_on_raw ? specific_cls_unit(enc[m].e.select(1, 0), cfg_.model.shared_dim, spec_chunk)
+                                                       : q.at(m).z_s.select(1, 0)));
     }
     l_orth = l_orth / double(nt.size());
     l_uni = l_uni / double(nt.size());
@@ -219,7 +252,7 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
       auto e = enc[m].e.dim() == 3 ? enc[m].e.select(1, 0) : enc[m].e;  // (B, d)
       auto u = torch::nn::functional::normalize(e.slice(-1, 0, cfg_.model.shared_dim).reshape({e.size(0), -1, c}),
                                                 torch::nn::functional::NormalizeFuncOptions().dim(-1));
-      return cfg_.optim.code_matching == CodeMatchingMode::Reference ? u.detach() : u;
+      return dp_.all_gather(cfg_.optim.code_matching == CodeMatchingMode::Reference ? u.detach() : u);
     };
     std::map<Modality, at::Tensor> sims;
     for (Modality m : order) sims[m] = chunk_similarity(unit(m), codebook);
@@ -232,8 +265,10 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
   std::map<std::string, at::Tensor> terms{{"info_nce", l_align},  {"loss_vq", l_vq},         {"loss_vq_reg", l_reg},
                                           {"loss_cmcm", l_cm},    {"loss_modal_decomp", l_orth}, {"loss_uniform", l_uni},
                                           {"loss_rec", l_rec}};
+  const std::set<std::string> local_terms{"loss_vq", "loss_modal_decomp", "loss_rec"};
   std::map<std::string, double> raw;
   for (auto& [n, t] : terms) raw[n] = t.item<double>();
+  raw = dp_.mean(raw);  // global terms are equal on every rank; local ones become the global mean
   for (auto& [n, v] : raw)
     if (!std::isfinite(v))
       fail_input("training stopped: loss '{}' became {} at epoch {} step {} (global step {}); {}", n, v, state_.epoch,
@@ -246,12 +281,17 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& plan) {
          {"loss_modal_decomp", cfg_.optim.w_orth}, {"loss_uniform", cfg_.optim.w_uni}, {"loss_rec", cfg_.optim.w_recon}};
   }
   at::Tensor total = torch::zeros({});
-  for (auto& [n, t] : terms) total = total + w.at(n) * t;
+  double loss = 0;
+  for (auto& [n, t] : terms) {
+    total = total + (local_terms.count(n) ? w.at(n) / W : w.at(n)) * t;
+    loss += w.at(n) * raw.at(n);
+  }
   adam_->zero_grad();
   total.backward();
+  dp_.allreduce_gradients(adam_->parameters());  // Σ over ranks: the gradient of the global batch
   raw["grad_norm"] = adam_->clip_grad_norm(1.0);
   adam_->step();
-  raw["loss"] = total.item<double>();
+  raw["loss"] = loss;
   CB_CHECK_INPUT(std::isfinite(raw["loss"]), "training stopped: total loss became {} at global step {}; {}", raw["loss"],
                  state_.global_step, stop_note(plan));
   return raw;
@@ -273,6 +313,7 @@ std::string Trainer::stop_note(const BatchPlan& plan) const {
 
 void Trainer::save_checkpoint_now() {
   flush_bridge_caches();
+  if (!dp_.is_main()) return;  // rank 0 writes the run directory
   NamedTensors extra;
   adam_->save_state(extra);
   state_.balancer = cfg_.optim.adaptive_balancing ? balancer_.state() : json();
@@ -296,10 +337,26 @@ void Trainer::restore(const std::string& path) {
   }
 }
 
+NamedTensors Trainer::trainable_tensors() const {
+  NamedTensors out;
+  for (const ParamGroup& g : adam_->groups()) out.insert(out.end(), g.params.begin(), g.params.end());
+  return out;
+}
+
 std::string Trainer::run() {
   const std::string metrics_path = opt_.out_dir + "/metrics.jsonl";
+  const bool main = dp_.is_main();
+  if (dp_.active()) dp_.check_same("presence of RUN/checkpoint.safetensors", fs::exists(checkpoint_path()));
   if (opt_.resume && fs::exists(checkpoint_path())) {
     restore(checkpoint_path());
+  }
+  if (dp_.active()) {
+    // Fresh or resumed, every rank must start from the same trainable state.
+    dp_.check_same("initial trainable parameters", tensors_fingerprint(trainable_tensors()));
+  }
+  if (!main) {
+    // Only rank 0 writes metrics; the others only train.
+  } else if (opt_.resume && fs::exists(checkpoint_path())) {
     // Keep only the metric lines of the steps the checkpoint contains.
     std::ifstream in(metrics_path);
     std::stringstream kept;
@@ -318,7 +375,8 @@ std::string Trainer::run() {
                    opt_.out_dir);
     write_file_atomic(metrics_path, "");
   }
-  std::ofstream metrics(metrics_path, std::ios::app);
+  std::ofstream metrics;
+  if (main) metrics.open(metrics_path, std::ios::app);
   const int64_t steps =
       cfg_.optim.max_steps_per_epoch > 0 ? std::min<int64_t>(cfg_.optim.max_steps_per_epoch, planner_->steps_per_epoch())
                                    : planner_->steps_per_epoch();
@@ -328,16 +386,32 @@ std::string Trainer::run() {
     adam_->set_epoch(state_.epoch, cfg_.optim.epochs, cfg_.optim.lr / 50);
     for (; state_.step_in_epoch < steps;) {
       if (opt_.stop_after >= 0 && state_.global_step >= opt_.stop_after) return "";
+      if (opt_.hang_at_step == state_.global_step && opt_.hang_rank == dp_.rank())
+        for (;;) std::this_thread::sleep_for(std::chrono::seconds(60));  // testing: a rank that stops answering
       const auto t0 = std::chrono::steady_clock::now();
+      const double reduce0 = dp_.allreduce_seconds();
       auto raw = train_step(planner_->plan(state_.epoch, state_.step_in_epoch));
       raw["step_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (dp_.active()) raw["allreduce_seconds"] = dp_.allreduce_seconds() - reduce0;
+      if (dp_.active() && opt_.check_sync) {
+        NamedTensors codebooks;
+        model_->quantiser().save(codebooks);
+        const bool params = dp_.all_same(tensors_fingerprint(trainable_tensors()));
+        const bool books = dp_.all_same(tensors_fingerprint(codebooks));
+        raw["ranks_params_in_sync"] = params;
+        raw["ranks_codebooks_in_sync"] = books;
+        CB_CHECK(params && (books || cfg_.model.quantiser.per_rank_codebooks), "--check-sync: after global step {} the "
+                 "ranks hold different {}", state_.global_step + 1, params ? "codebooks" : "trainable parameters");
+      }
       ++state_.step_in_epoch;
       ++state_.global_step;
       json line = {{"epoch", state_.epoch}, {"step", state_.step_in_epoch}, {"global_step", state_.global_step}};
       for (auto& [n, v] : raw) line[n] = v;
       for (auto& g : adam_->groups()) line["lr_" + g.name] = g.lr;
-      metrics << line.dump() << "\n";
-      metrics.flush();
+      if (main) {
+        metrics << line.dump() << "\n";
+        metrics.flush();
+      }
       bar.tick(1, fmt::format("loss {:.3f} nce {:.3f} rec {:.3f} orth {:.3f}", raw["loss"], raw["info_nce"],
                               raw["loss_rec"], raw["loss_modal_decomp"]));
       if (cfg_.run.checkpoint_every > 0 && state_.global_step % cfg_.run.checkpoint_every == 0 && state_.step_in_epoch < steps)
@@ -352,8 +426,9 @@ std::string Trainer::run() {
   bar.finish();
   const std::string path = opt_.out_dir + "/model.safetensors";
   model_->train(false);
-  model_->save(path, {{"config", cfg_.to_json().dump()}});
+  if (main) model_->save(path, {{"config", cfg_.to_json().dump()}});
   flush_bridge_caches();
+  dp_.barrier();  // nobody leaves while another rank still needs it
   return path;
 }
 

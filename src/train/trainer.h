@@ -10,6 +10,10 @@
 // (written before the bad step) is kept.
 //
 // RUN layout: config.json, metrics.jsonl, checkpoint.safetensors, model.safetensors (final).
+//
+// Several processes (train/distributed.h): every rank runs this loop on its rows of the
+// global batch; gradients are summed over ranks before clipping, the quantiser's codebooks
+// stay identical through its communicator, and only rank 0 writes the run directory.
 #pragma once
 #include <fstream>
 #include <map>
@@ -23,6 +27,7 @@
 #include "train/batch_plan.h"
 #include "train/bridge_cache.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/loss_balancer.h"
 #include "train/schedule.h"
 #include "train/train_config.h"
@@ -37,6 +42,16 @@ struct TrainOptions {
   int64_t stop_after = -1;  // testing: stop (as if killed) after this many global steps
   bool force = false;       // replace a previous run in out_dir (otherwise a non-empty out_dir is refused)
   std::string bridge_cache = "auto";  // frozen-bridge cache directory, "auto" or "off" (train/bridge_cache.h)
+  // Several processes (train/distributed.h): the rendezvous and collective timeout, seconds.
+  double dist_timeout_s = 300;
+  // Testing the failure paths: rank `hang_rank` stops answering (sleeps) before global step
+  // `hang_at_step` (-1: never).
+  int hang_rank = -1;
+  int64_t hang_at_step = -1;
+  // After every step, compare the ranks' trainable parameters and codebooks (fingerprints);
+  // metrics gain ranks_params_in_sync / ranks_codebooks_in_sync (1 or 0). A difference that
+  // data parallelism rules out stops the run (codebooks may differ only with per_rank_codebooks).
+  bool check_sync = false;
 };
 
 class Trainer {
@@ -54,6 +69,8 @@ class Trainer {
   std::string checkpoint_path() const { return opt_.out_dir + "/checkpoint.safetensors"; }
   // The frozen-bridge cache of tower m, or nullptr when its outputs are computed every step.
   FrozenTowerCache* bridge_cache(Modality m) const;
+  // This process's place in a data-parallel job (world 1 when run alone).
+  const DataParallel& data_parallel() const { return dp_; }
 
  private:
   void save_checkpoint_now();
@@ -62,9 +79,12 @@ class Trainer {
   // What a stop on a non-finite loss says: the batch's item ids and what is really on disk.
   std::string stop_note(const BatchPlan& plan) const;
   void restore(const std::string& path);
+  // Every trainable parameter (the optimiser's groups), named.
+  NamedTensors trainable_tensors() const;
 
   TrainConfig cfg_;
   TrainOptions opt_;
+  DataParallel dp_;                  // joined first: every later check can fail on all ranks
   std::unique_ptr<RunDir> run_dir_;  // locked for the trainer's lifetime
   std::unique_ptr<data::Manifest> man_;
   std::unique_ptr<CodeBindModel> model_;
