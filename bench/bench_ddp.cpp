@@ -2,8 +2,10 @@
 // run: `codebind train` with 1 process and with `--nproc 2`, each process on 1 thread, on the
 // same data, bridge and config (batch_size = the global batch, so both do the same work per
 // step). Reports median step time (metrics.jsonl "step_seconds", first step dropped),
-// steps/s and samples/s of each, the speed-up and scaling efficiency (speed-up / 2), and the
-// share of a 2-process step spent in the gradient all-reduce ("allreduce_seconds").
+// steps/s and samples/s of each, the speed-up and scaling efficiency (speed-up / 2), the
+// share of a 2-process step spent in the gradient all-reduce ("allreduce_seconds") and in
+// all collectives together ("collective_seconds": the gradients, the all-gather of the
+// global batch's embeddings, the codebook statistics; includes waiting for the other rank).
 //   codebind_bench ddp data=DIR bridge=RUN [config=configs/codebind_tiny_test.json] [steps=20]
 //                      [batch=8] [work=/tmp/cb_bench_ddp]
 #include <cstdlib>
@@ -45,7 +47,7 @@ int bench_ddp(const cb::bench::BenchArgs& a) {
   ::setenv("CODEBIND_THREADS", "1", 1);
   const std::string exe = cb::bench::codebind_exe_beside();
   struct Result {
-    double step_s = 0, reduce_s = 0;
+    double step_s = 0, reduce_s = 0, coll_s = 0, colls = 0;
   };
   auto run = [&](int nproc, Result& r) {
     const std::string out = work + "/run" + std::to_string(nproc);
@@ -59,10 +61,14 @@ int bench_ddp(const cb::bench::BenchArgs& a) {
     }
     auto s = cb::bench::metric_values(out + "/metrics.jsonl", "step_seconds");
     auto red = cb::bench::metric_values(out + "/metrics.jsonl", "allreduce_seconds");
-    if (s.size() > 1) s.erase(s.begin());  // the first step builds the codebooks (k-means)
-    if (red.size() > 1) red.erase(red.begin());
+    auto coll = cb::bench::metric_values(out + "/metrics.jsonl", "collective_seconds");
+    auto count = cb::bench::metric_values(out + "/metrics.jsonl", "collectives");
+    for (auto* v : {&s, &red, &coll, &count})
+      if (v->size() > 1) v->erase(v->begin());  // the first step builds the codebooks (k-means)
     r.step_s = cb::bench::median(s);
     r.reduce_s = cb::bench::median(red);
+    r.coll_s = cb::bench::median(coll);
+    r.colls = cb::bench::median(count);
     return true;
   };
   Result one, two;
@@ -74,6 +80,8 @@ int bench_ddp(const cb::bench::BenchArgs& a) {
   fmt::print("  2 processes: {:.4f} s/step = {:.2f} steps/s, {:.1f} samples/s; all-reduce {:.4f} s/step = {:.1f}% of "
              "the step\n",
              two.step_s, 1 / two.step_s, double(batch) / two.step_s, two.reduce_s, 100 * two.reduce_s / two.step_s);
+  fmt::print("  2 processes: {:.0f} collectives/step taking {:.4f} s = {:.1f}% of the step ({:.2f} ms each)\n", two.colls,
+             two.coll_s, 100 * two.coll_s / two.step_s, two.colls > 0 ? 1000 * two.coll_s / two.colls : 0.0);
   fmt::print("  RATIO speed-up {:.2f}x, scaling efficiency {:.0f}%\n", speedup, 50 * speedup);
   return 0;
 }

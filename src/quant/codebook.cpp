@@ -36,34 +36,29 @@ at::Tensor gather_rows(Communicator* comm, const at::Tensor& rows) {
   return buf;
 }
 
-// Per-code counts (K) and sums (K, c) of unit rows (N, c) under idx (N), as float32. Sums are
-// accumulated in float64 in row order (the order of index_add_, so the same bits): the
-// correctly rounded value for any realistic N. One serial pass on CPU; torch ops elsewhere.
+// Per-code counts (K) and sums (K, c) of unit rows (N, c) under idx (N), as float64 (the
+// EMA takes them as float32; several ranks add theirs first). Sums are accumulated in
+// float64 in row order (the order of index_add_, so the same bits): the correctly rounded
+// value for any realistic N. One serial pass on CPU; torch ops elsewhere.
 std::pair<at::Tensor, at::Tensor> cluster_sums(const at::Tensor& unit_rows, const at::Tensor& idx, int64_t K) {
   const int64_t c = unit_rows.size(1);
   if (!unit_rows.device().is_cpu() || unit_rows.scalar_type() != at::kFloat) {
-    at::Tensor counts = at::bincount(idx, {}, K).to(at::kFloat);
-    at::Tensor sums = at::zeros({K, c}, unit_rows.options().dtype(at::kDouble))
-                          .index_add_(0, idx, unit_rows.to(at::kDouble))
-                          .to(unit_rows.scalar_type());
+    at::Tensor counts = at::bincount(idx, {}, K).to(at::kDouble);
+    at::Tensor sums = at::zeros({K, c}, unit_rows.options().dtype(at::kDouble)).index_add_(0, idx, unit_rows.to(at::kDouble));
     return {counts, sums};
   }
   at::Tensor rows = unit_rows.contiguous(), ix = idx.to(at::kLong).contiguous();
-  std::vector<int64_t> n(K, 0);
-  std::vector<double> s(K * c, 0.0);
+  at::Tensor counts = at::zeros({K}, at::kDouble), sums = at::zeros({K, c}, at::kDouble);
+  double* n = counts.data_ptr<double>();
+  double* sp = sums.data_ptr<double>();
   const float* x = rows.data_ptr<float>();
   const int64_t* k = ix.data_ptr<int64_t>();
   for (int64_t i = 0; i < rows.size(0); ++i) {
     CB_CHECK(k[i] >= 0 && k[i] < K, "cluster_sums: code {} outside [0, {})", k[i], K);
-    ++n[k[i]];
-    double* si = s.data() + k[i] * c;
+    n[k[i]] += 1;
+    double* si = sp + k[i] * c;
     for (int64_t j = 0; j < c; ++j) si[j] += double(x[i * c + j]);
   }
-  at::Tensor counts = at::empty({K}, at::kFloat), sums = at::empty({K, c}, at::kFloat);
-  float* cp = counts.data_ptr<float>();
-  float* sp = sums.data_ptr<float>();
-  for (int64_t j = 0; j < K; ++j) cp[j] = float(n[j]);
-  for (int64_t j = 0; j < K * c; ++j) sp[j] = float(s[j]);
   return {counts, sums};
 }
 
@@ -147,15 +142,19 @@ void Codebook::kmeans_init(const at::Tensor& samples_local) {
 
 void Codebook::ema_update(const at::Tensor& unit_rows, const at::Tensor& idx) {
   torch::NoGradGuard ng;
-  const int64_t K = cfg_.num_codes;
-  auto [counts, sums] = cluster_sums(unit_rows, idx, K);
+  auto [counts, sums] = cluster_sums(unit_rows, idx, cfg_.num_codes);
   if (comm_) {
     comm_->allreduce_sum(counts);
     comm_->allreduce_sum(sums);
   }
+  apply_ema(counts.to(at::kFloat), sums.to(at::kFloat));
+}
+
+void Codebook::apply_ema(const at::Tensor& counts, const at::Tensor& sums) {
+  const int64_t K = cfg_.num_codes;
   const double g = cfg_.decay;
-  cluster_size.mul_(g).add_(counts, 1 - g);
-  embed_avg.mul_(g).add_(sums, 1 - g);
+  cluster_size.mul_(g).add_(counts.to(cluster_size.device()), 1 - g);
+  embed_avg.mul_(g).add_(sums.to(embed_avg.device()), 1 - g);
   at::Tensor n = cluster_size.sum();
   at::Tensor smoothed = (cluster_size + cfg_.eps) / (n + K * cfg_.eps) * n;
   weight = embed_avg / smoothed.unsqueeze(1);
@@ -165,29 +164,80 @@ at::Tensor Codebook::update_usage(const at::Tensor& idx) {
   torch::NoGradGuard ng;
   at::Tensor bins = at::bincount(idx, {}, cfg_.num_codes);
   if (comm_) comm_->allreduce_sum(bins);
-  at::Tensor total = bins.sum().to(at::kFloat);
-  at::Tensor probs = bins.to(at::kFloat) / total;
-  embed_prob.mul_(cfg_.decay).add_(probs, 1 - cfg_.decay);
+  apply_usage(bins);
   return bins;
+}
+
+void Codebook::apply_usage(const at::Tensor& bins) {
+  at::Tensor b = bins.to(at::kFloat).to(embed_prob.device());
+  embed_prob.mul_(cfg_.decay).add_(b / b.sum(), 1 - cfg_.decay);
 }
 
 at::Tensor Codebook::reseed_alpha() const {
   return at::exp(-(embed_prob * double(cfg_.num_codes) * 10.0) / (1 - cfg_.decay) - 1e-3);
 }
 
-void Codebook::reseed(const at::Tensor& unit_rows_local) {
+void Codebook::reseed(const at::Tensor& unit_rows, int64_t offset, int64_t total) {
   torch::NoGradGuard ng;
-  at::Tensor rows = (comm_) ? gather_rows(comm_.get(), unit_rows_local) : unit_rows_local;
-  const int64_t n = rows.size(0), K = cfg_.num_codes;
+  const int64_t n = unit_rows.size(0), K = cfg_.num_codes, c = cfg_.code_dim;
+  if (total < 0) total = n;
+  const bool shared = comm_ && comm_->world_size() > 1;
+  // The K feature rows: K random rows of the (global) batch, or all of them topped up with
+  // noise. Every rank draws the same indices (same generator state, same total); the rows
+  // come from the ranks that hold them, as one all-reduce of a (K, c) buffer that is zero
+  // wherever another rank's row goes.
   at::Tensor feat;
-  if (n > K) {
-    feat = rows.index_select(0, at::randint(0, n, {K}, gen_, at::TensorOptions().dtype(at::kLong)).to(rows.device()));
+  if (total > K) {
+    at::Tensor pick = at::randint(0, total, {K}, gen_, at::TensorOptions().dtype(at::kLong));
+    if (!shared) {
+      feat = unit_rows.index_select(0, pick.to(unit_rows.device()));
+    } else {
+      at::Tensor local = pick - offset;
+      at::Tensor mine = (local >= 0).logical_and(local < n).nonzero().squeeze(1);
+      feat = at::zeros({K, c}, at::kFloat);
+      feat.index_copy_(0, mine, unit_rows.to(at::kCPU, at::kFloat).index_select(0, local.index_select(0, mine)));
+      comm_->allreduce_sum(feat);
+      feat = feat.to(unit_rows.device());
+    }
   } else {
-    at::Tensor noise = at::empty({K - n, cfg_.code_dim}).uniform_(-1.0 / K, 1.0 / K, gen_).to(rows.device());
-    feat = at::cat({rows, noise}, 0);
+    at::Tensor noise = at::empty({K - total, c}).uniform_(-1.0 / K, 1.0 / K, gen_);
+    at::Tensor rows = unit_rows;
+    if (shared) {
+      rows = at::zeros({total, c}, at::kFloat);
+      rows.narrow(0, offset, n).copy_(unit_rows.to(at::kCPU, at::kFloat));
+      comm_->allreduce_sum(rows);
+    }
+    feat = at::cat({rows.to(unit_rows.device()), noise.to(unit_rows.device())}, 0);
   }
   at::Tensor alpha = reseed_alpha().unsqueeze(1);
   weight = weight * (1 - alpha) + feat * alpha;
+}
+
+void Codebook::train_update(const at::Tensor& unit_rows, const at::Tensor& idx) {
+  torch::NoGradGuard ng;
+  const int64_t K = cfg_.num_codes, c = cfg_.code_dim, n = unit_rows.size(0);
+  auto [counts, sums] = cluster_sums(unit_rows, idx, K);  // (K), (K, c) float64, this rank's rows
+  int64_t offset = 0, total = n;
+  if (comm_ && comm_->world_size() > 1) {
+    // One all-reduce for the statistics: [counts (K) | sums (K·c) | row count of each rank (W)].
+    const int W = comm_->world_size(), r = comm_->rank();
+    at::Tensor buf = at::zeros({K + K * c + W}, at::kDouble);
+    buf.narrow(0, 0, K).copy_(counts);
+    buf.narrow(0, K, K * c).copy_(sums.reshape({-1}));
+    buf[K + K * c + r] = double(n);
+    comm_->allreduce_sum(buf);
+    counts = buf.narrow(0, 0, K);
+    sums = buf.narrow(0, K, K * c).view({K, c});
+    const double* rows = buf.data_ptr<double>() + K + K * c;
+    total = 0;
+    for (int k = 0; k < W; ++k) {
+      if (k < r) offset += int64_t(rows[k]);
+      total += int64_t(rows[k]);
+    }
+  }
+  apply_ema(counts.to(at::kFloat), sums.to(at::kFloat));
+  apply_usage(counts);  // the usage bins are the EMA counts
+  if (cfg_.reseed) reseed(unit_rows, offset, total);
 }
 
 CodebookOutput Codebook::forward(const at::Tensor& chunks, bool training, int64_t tokens_per_sample) {
@@ -206,11 +256,7 @@ CodebookOutput Codebook::forward(const at::Tensor& chunks, bool training, int64_
   }
   out.indices = assign(flat);  // (N0·m)
   at::Tensor q = weight.index_select(0, out.indices).view({n0, m, c});  // rows before any update
-  if (training) {
-    ema_update(flat, out.indices);
-    update_usage(out.indices);
-    if (cfg_.reseed) reseed(flat);
-  }
+  if (training) train_update(flat, out.indices);
   out.commit = commitment_loss(out.unit, q, cfg_.beta);
   out.q = out.unit + (q - out.unit).detach();
   out.indices = out.indices.view({n0, m});

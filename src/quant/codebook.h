@@ -63,12 +63,18 @@ class Codebook {
   at::Tensor assign(const at::Tensor& unit_rows) const;
 
   // The state steps, public for tests, parity and distributed use (all under no-grad).
+  // With a communicator each sums its statistics over the ranks first.
   void kmeans_init(const at::Tensor& samples);  // (S, c) unit rows
   void ema_update(const at::Tensor& unit_rows, const at::Tensor& idx);
   // p ← γ p + (1−γ)·bins/Σbins; returns the bins (K) int64 used.
   at::Tensor update_usage(const at::Tensor& idx);
   at::Tensor reseed_alpha() const;  // (K) α = exp(−(p·K·10)/(1−γ) − 1e-3)
-  void reseed(const at::Tensor& unit_rows);
+  // w ← (1−α)·w + α·f with f K random rows of the batch (or all rows topped up with noise).
+  // Across ranks this rank's rows (N, c) are rows [offset, offset + N) of `total`.
+  void reseed(const at::Tensor& unit_rows, int64_t offset = 0, int64_t total = -1);
+  // A training step's update: EMA, usage, re-seeding — the three steps above with their
+  // cross-rank sums folded into two all-reduces (statistics with row counts; re-seed rows).
+  void train_update(const at::Tensor& unit_rows, const at::Tensor& idx);
 
   CodebookUsage usage(const at::Tensor& indices) const;
 
@@ -89,6 +95,8 @@ class Codebook {
   at::Generator& generator() { return gen_; }
 
  private:
+  void apply_ema(const at::Tensor& counts, const at::Tensor& sums);  // (K), (K, c) float32, summed over ranks
+  void apply_usage(const at::Tensor& bins);                          // (K), summed over ranks
   CodebookConfig cfg_;
   std::shared_ptr<Communicator> comm_;
   at::Generator gen_;

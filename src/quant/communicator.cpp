@@ -35,6 +35,8 @@ class GlooCommunicator : public Communicator {
   }
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
+  int64_t collectives() const override { return count_; }
+  double collective_seconds() const override { return seconds_; }
   void allreduce_sum(at::Tensor& t) override {
     std::vector<at::Tensor> v{t};
     run("all-reduce", [&] { pg_->allreduce(v)->wait(); });
@@ -62,8 +64,11 @@ class GlooCommunicator : public Communicator {
  private:
   template <class F>
   void run(const char* what, F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
     try {
       f();
+      ++count_;
+      seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     } catch (const c10::Error& e) {
       fail(what, e);
     } catch (const std::exception& e) {
@@ -77,6 +82,8 @@ class GlooCommunicator : public Communicator {
   }
   int rank_, world_;
   double timeout_s_;
+  int64_t count_ = 0;
+  double seconds_ = 0;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
 };
 

@@ -35,6 +35,10 @@ class Communicator {
     at::Tensor t = at::zeros({1});
     allreduce_sum(t);
   }
+  // Collectives run so far and the seconds spent waiting for them (transfer + waiting for
+  // the slowest rank). The Gloo communicators count; the others report 0.
+  virtual int64_t collectives() const { return 0; }
+  virtual double collective_seconds() const { return 0; }
 };
 
 class LocalCommunicator : public Communicator {

@@ -116,6 +116,29 @@ at::Tensor DataParallel::all_gather(const at::Tensor& local) const {
   return AllGatherRows::apply(local, comm_.get());
 }
 
+std::vector<at::Tensor> DataParallel::all_gather_many(const std::vector<at::Tensor>& locals) const {
+  if (!active() || locals.empty()) return locals;
+  // Side by side as (n, Σ widths) rows, gathered once, split back.
+  const int64_t n = locals[0].size(0);
+  std::vector<at::Tensor> flat;
+  std::vector<int64_t> widths;
+  for (const at::Tensor& t : locals) {
+    CB_CHECK(t.size(0) == n, "all_gather_many: {} rows next to {}", t.size(0), n);
+    flat.push_back(t.reshape({n, -1}).to(at::kFloat));
+    widths.push_back(flat.back().size(1));
+  }
+  const at::Tensor all = all_gather(at::cat(flat, 1));  // (N, Σ widths)
+  std::vector<at::Tensor> out;
+  int64_t col = 0;
+  for (size_t i = 0; i < locals.size(); ++i) {
+    auto shape = locals[i].sizes().vec();
+    shape[0] = all.size(0);
+    out.push_back(all.narrow(1, col, widths[i]).reshape(shape));
+    col += widths[i];
+  }
+  return out;
+}
+
 void DataParallel::allreduce_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes) const {
   if (!active()) return;
   const auto t0 = std::chrono::steady_clock::now();

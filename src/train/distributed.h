@@ -62,6 +62,8 @@ class DataParallel {
   // result's rows of this rank flows back to `local`; the other rows' gradients are dropped
   // (their own ranks compute the same loss and keep theirs).
   at::Tensor all_gather(const at::Tensor& local) const;
+  // all_gather of several tensors with the same row count, in one collective.
+  std::vector<at::Tensor> all_gather_many(const std::vector<at::Tensor>& locals) const;
   // Σ over ranks of every defined gradient of `params`, in buckets of ≤ bucket_bytes.
   void allreduce_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes = 16 << 20) const;
   // Per key, the mean over ranks (every rank must pass the same keys).
@@ -75,6 +77,10 @@ class DataParallel {
 
   // Seconds spent in allreduce_gradients since the start (the benchmark's all-reduce share).
   double allreduce_seconds() const { return *allreduce_s_; }
+  // Every collective so far (gradients, all-gathers, codebook statistics, checks): how many,
+  // and the seconds spent in them.
+  int64_t collectives() const { return comm_ ? comm_->collectives() : 0; }
+  double collective_seconds() const { return comm_ ? comm_->collective_seconds() : 0; }
 
  private:
   // The ranks whose value differs from rank 0's, comma-separated ("" when all agree).

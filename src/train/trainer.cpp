@@ -211,26 +211,41 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& global_plan) 
       if (cfg_.model.has(a)) pairs.emplace_back(a, x);
   }
   if (cfg_.model.has(Modality::Vision) && cfg_.model.has(Modality::Text)) pairs.emplace_back(Modality::Vision, Modality::Text);
-  // Terms that compare the items of a batch with each other see the global batch
-  // (DataParallel::all_gather); the per-item means (commitment, orthogonality,
-  // reconstruction) see this rank's rows and are divided by W for the backward pass.
-  std::map<Modality, at::Tensor> cls_all;
-  for (Modality m : order) cls_all[m] = dp_.all_gather(cls(m));
+  // Terms that compare the items of a batch with each other (InfoNCE, uniformity, code
+  // matching) see the global batch: their inputs are all-gathered in one collective, with
+  // the gradient of each rank's own rows routed back to it. The per-item means (commitment,
+  // orthogonality, reconstruction) see this rank's rows and are divided by W for backward.
+  const auto nt = cfg_.model.non_text();
+  const int64_t spec_chunk = cfg_.model.quantiser.standard_vq || !cfg_.model.quantiser.use_vq ? cfg_.model.specific_dim
+                                                                                 : cfg_.model.quantiser.codevector_dim;
+  const int64_t cm_chunk = cfg_.model.quantiser.standard_vq ? cfg_.model.shared_dim : cfg_.model.quantiser.codevector_dim;
+  std::vector<at::Tensor> local;  // (B/W, …) each
+  auto gather_later = [&](const at::Tensor& t) { local.push_back(t); return local.size() - 1; };
+  std::map<Modality, size_t> cls_at, uni_at, unit_at;
+  for (Modality m : order) cls_at[m] = gather_later(cls(m));
+  if (cfg_.model.specific_dim > 0)
+    for (Modality m : nt)
+      uni_at[m] = gather_later(cfg_.optim.uniformity_on_raw
+                                   ? specific_cls_unit(enc[m].e.select(1, 0), cfg_.model.shared_dim, spec_chunk)
+                                   : q.at(m).z_s.select(1, 0));
+  if (cfg_.model.quantiser.use_vq)
+    for (Modality m : order) {  // the unit CLS chunks (B, m_c, c) of the shared half
+      auto e = enc[m].e.dim() == 3 ? enc[m].e.select(1, 0) : enc[m].e;  // (B, d)
+      auto u = torch::nn::functional::normalize(e.slice(-1, 0, cfg_.model.shared_dim).reshape({e.size(0), -1, cm_chunk}),
+                                                torch::nn::functional::NormalizeFuncOptions().dim(-1));
+      unit_at[m] = gather_later(cfg_.optim.code_matching == CodeMatchingMode::Reference ? u.detach() : u);
+    }
+  const std::vector<at::Tensor> global = dp_.all_gather_many(local);  // (B, …) each
   at::Tensor l_align = torch::zeros({});
-  for (auto [a, b] : pairs) l_align = l_align + info_nce(cls_all.at(a), cls_all.at(b), cfg_.optim.tau);
+  for (auto [a, b] : pairs) l_align = l_align + info_nce(global[cls_at.at(a)], global[cls_at.at(b)], cfg_.optim.tau);
   l_align = l_align / double(std::max<size_t>(1, pairs.size()));
   // 4. commitment, orthogonality, uniformity, reconstruction.
   at::Tensor l_vq = torch::zeros({}), l_orth = torch::zeros({}), l_uni = torch::zeros({}), l_rec = torch::zeros({});
   for (Modality m : order) l_vq = l_vq + q.at(m).commit;
-  const auto nt = cfg_.model.non_text();
-  const int64_t spec_chunk = cfg_.model.quantiser.standard_vq || !cfg_.model.quantiser.use_vq ? cfg_.model.specific_dim
-                                                                                 : cfg_.model.quantiser.codevector_dim;
   if (cfg_.model.specific_dim > 0) {
     for (Modality m : nt) {
       l_orth = l_orth + orthogonality_loss(q.at(m).z_c, q.at(m).z_s);
-      l_uni = l_uni + uniformity_loss(dp_.all_gather(
-                          cfg_.optim.uniformity_on_raw ? specific_cls_unit(enc[m].e.select(1, 0), cfg_.model.shared_dim, spec_chunk)
-                                                       : q.at(m).z_s.select(1, 0)));
+      l_uni = l_uni + uniformity_loss(global[uni_at.at(m)]);
     }
     l_orth = l_orth / double(nt.size());
     l_uni = l_uni / double(nt.size());
@@ -246,16 +261,9 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& global_plan) 
   //    the codevector uniformity of the shared codebook (logged, no gradient).
   at::Tensor l_cm = torch::zeros({}), l_reg = torch::zeros({});
   if (cfg_.model.quantiser.use_vq) {
-    const int64_t c = cfg_.model.quantiser.standard_vq ? cfg_.model.shared_dim : cfg_.model.quantiser.codevector_dim;
     at::Tensor codebook = model_->shared_codebook();
-    auto unit = [&](Modality m) {
-      auto e = enc[m].e.dim() == 3 ? enc[m].e.select(1, 0) : enc[m].e;  // (B, d)
-      auto u = torch::nn::functional::normalize(e.slice(-1, 0, cfg_.model.shared_dim).reshape({e.size(0), -1, c}),
-                                                torch::nn::functional::NormalizeFuncOptions().dim(-1));
-      return dp_.all_gather(cfg_.optim.code_matching == CodeMatchingMode::Reference ? u.detach() : u);
-    };
     std::map<Modality, at::Tensor> sims;
-    for (Modality m : order) sims[m] = chunk_similarity(unit(m), codebook);
+    for (Modality m : order) sims[m] = chunk_similarity(global[unit_at.at(m)], codebook);
     for (auto [a, b] : pairs) l_cm = l_cm + code_matching_loss(sims[a], sims[b]);
     l_cm = l_cm / double(std::max<size_t>(1, pairs.size()));
     torch::NoGradGuard ng;
@@ -389,10 +397,15 @@ std::string Trainer::run() {
       if (opt_.hang_at_step == state_.global_step && opt_.hang_rank == dp_.rank())
         for (;;) std::this_thread::sleep_for(std::chrono::seconds(60));  // testing: a rank that stops answering
       const auto t0 = std::chrono::steady_clock::now();
-      const double reduce0 = dp_.allreduce_seconds();
+      const double reduce0 = dp_.allreduce_seconds(), coll0 = dp_.collective_seconds();
+      const int64_t n0 = dp_.collectives();
       auto raw = train_step(planner_->plan(state_.epoch, state_.step_in_epoch));
       raw["step_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (dp_.active()) raw["allreduce_seconds"] = dp_.allreduce_seconds() - reduce0;
+      if (dp_.active()) {
+        raw["allreduce_seconds"] = dp_.allreduce_seconds() - reduce0;  // the gradients'
+        raw["collective_seconds"] = dp_.collective_seconds() - coll0;  // every collective of the step
+        raw["collectives"] = double(dp_.collectives() - n0);
+      }
       if (dp_.active() && opt_.check_sync) {
         NamedTensors codebooks;
         model_->quantiser().save(codebooks);
