@@ -23,6 +23,7 @@
 #include "io/safetensors.h"
 #include "test_tiny_run.h"
 #include "train/distributed.h"
+#include "train/gradient_reducer.h"
 
 extern char** environ;
 
@@ -252,6 +253,54 @@ TEST(Distributed, ShardAndGatherBookkeeping) {
   EXPECT_TRUE(local.grad().equal(w.narrow(0, 2, 2)));
 }
 
+// Rank 0 of 2 whose peer holds the same gradients: an all-reduce doubles. Records the
+// numel of every all-reduce started and whether a gradient hook had run by then.
+class DoublingCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int world_size() const override { return 2; }
+  void allreduce_sum(at::Tensor& t) override { t.mul_(2); }
+  std::function<void()> allreduce_sum_async(at::Tensor& t) override {
+    started.push_back(t.numel());
+    at::Tensor* p = &t;
+    return [p] { p->mul_(2); };
+  }
+  void broadcast(at::Tensor&, int) override {}
+  std::vector<int64_t> started;
+};
+
+TEST(Distributed, GradientReducerSumsBucketsAsBackwardProducesThem) {
+  torch::manual_seed(3);
+  torch::nn::Linear a(4, 5), b(5, 6), unused(2, 2);
+  std::vector<at::Tensor> params{a->weight, a->bias, b->weight, b->bias, unused->weight};
+  auto comm = std::make_shared<DoublingCommunicator>();
+  // One parameter per bucket (4-byte buckets), reverse order: unused.w, b.b, b.w, a.b, a.w.
+  GradientReducer r(comm, params, 4);
+  ASSERT_EQ(r.buckets(), 5u);
+  const at::Tensor x = torch::randn({3, 4});
+  auto loss = [&] { return b(torch::tanh(a(x))).pow(2).sum(); };
+  loss().backward();  // hooks inert outside prepare … finish: plain gradients
+  std::vector<at::Tensor> want;
+  for (auto& p : params) want.push_back(p.grad().defined() ? p.grad().clone() : at::Tensor());
+  for (auto& p : params)
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  EXPECT_TRUE(comm->started.empty());
+  r.prepare();
+  loss().backward();
+  // The four buckets with gradients started inside backward, last layer first; the unused
+  // parameter's bucket waits for finish().
+  EXPECT_EQ(r.overlapped(), 4u);
+  ASSERT_EQ(comm->started.size(), 4u);
+  auto sorted = [](int64_t x, int64_t y) { return std::vector<int64_t>{std::min(x, y), std::max(x, y)}; };
+  EXPECT_EQ(sorted(comm->started[0], comm->started[1]), (std::vector<int64_t>{6, 30}));  // layer b
+  EXPECT_EQ(sorted(comm->started[2], comm->started[3]), (std::vector<int64_t>{5, 20}));  // then layer a
+  r.finish();
+  EXPECT_EQ(comm->started.size(), 5u);
+  for (size_t k = 0; k < 4; ++k) EXPECT_TRUE(params[k].grad().allclose(2 * want[k])) << k;
+  EXPECT_FALSE(params[4].grad().defined());
+  EXPECT_THROW(r.finish(), std::exception);  // finish without prepare
+}
+
 TEST(Distributed, TwoProcessesMatchOneWithTheGlobalBatch) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
@@ -276,6 +325,11 @@ TEST(Distributed, TwoProcessesMatchOneWithTheGlobalBatch) {
     EXPECT_EQ(b[i]["ranks_codebooks_in_sync"].get<double>(), 1.0);
     EXPECT_GE(b[i]["allreduce_seconds"].get<double>(), 0.0);
   }
+  // The all-reduce after the backward pass instead of during it: the same sums, bit for bit.
+  const int rc2 = test::run_codebind(joined(train_args(cfg, tmp.file("run2_after"))) + " --nproc 2 --no-grad-overlap",
+                                     tmp.file("log_after"));
+  ASSERT_EQ(rc2, 0) << test::slurp(tmp.file("log_after"));
+  EXPECT_EQ(max_model_difference(tmp.file("run2/model.safetensors"), tmp.file("run2_after/model.safetensors")), 0.0);
   // Rank-prefixed output from the launcher; only rank 0, which wrote the model, says so.
   const std::string log = test::slurp(tmp.file("log"));
   EXPECT_NE(log.find("[rank 0] model written: "), std::string::npos) << log;
@@ -387,6 +441,11 @@ TEST(Distributed, WrongPortAndDifferentConfigsEndWithOneLine) {
     if (rc1 == kTimedOut) kill_and_reap(r1);
     EXPECT_EQ(rc0, 2) << test::slurp(tmp.file("p0"));
     EXPECT_EQ(rc1, 2) << test::slurp(tmp.file("p1"));
+    for (const char* log : {"p0", "p1"}) {
+      const std::string t = test::slurp(tmp.file(log));
+      EXPECT_NE(t.find("codebind: error: distributed: rank "), std::string::npos) << t;
+      EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), 1) << "one line expected:\n" << t;
+    }
     EXPECT_NE(test::slurp(tmp.file("p1")).find("rendezvous"), std::string::npos) << test::slurp(tmp.file("p1"));
     EXPECT_FALSE(std::filesystem::exists(tmp.file("run_port/checkpoint.safetensors")));
   }

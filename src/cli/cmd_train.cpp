@@ -36,7 +36,11 @@ cb::cli::Runner setup(CLI::App* app) {
       ->capture_default_str();
   app->add_flag("--check-sync", o->check_sync,
                 "several processes: after every step verify that every rank holds the same parameters and codebooks");
+  auto no_overlap = std::make_shared<bool>(false);
+  app->add_flag("--no-grad-overlap", *no_overlap,
+                "several processes: all-reduce the gradients after the backward pass instead of during it");
   return [=]() {
+    o->overlap_gradients = !*no_overlap;
     if (*nproc > 1) return cb::run_local_workers(*nproc);
     // Testing the failure paths (docs/cli/train.md): rank CODEBIND_TEST_HANG_RANK stops
     // answering before global step CODEBIND_TEST_HANG_AT_STEP.

@@ -4,6 +4,7 @@
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <glog/logging.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -51,6 +52,12 @@ class GlooCommunicator : public Communicator {
       for (auto& w : works) w->wait();
     });
   }
+  std::function<void()> allreduce_sum_async(at::Tensor& t) override {
+    std::vector<at::Tensor> v{t};
+    c10::intrusive_ptr<c10d::Work> work;
+    run("all-reduce", [&] { work = pg_->allreduce(v); }, /*counted=*/false);  // counted when awaited
+    return [this, work] { run("all-reduce", [&] { work->wait(); }); };
+  }
   void barrier() override {
     run("barrier", [&] { pg_->barrier()->wait(); });
   }
@@ -63,11 +70,11 @@ class GlooCommunicator : public Communicator {
 
  private:
   template <class F>
-  void run(const char* what, F&& f) {
+  void run(const char* what, F&& f, bool counted = true) {
     const auto t0 = std::chrono::steady_clock::now();
     try {
       f();
-      ++count_;
+      count_ += counted;
       seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     } catch (const c10::Error& e) {
       fail(what, e);
@@ -87,6 +94,12 @@ class GlooCommunicator : public Communicator {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> pg_;
 };
 
+// c10d logs its socket errors through glog on stderr before throwing them; the exception
+// becomes our one-line error, so the log lines are noise. GLOG_minloglevel, when set, wins.
+void quiet_c10d_logging() {
+  if (!std::getenv("GLOG_minloglevel")) FLAGS_minloglevel = google::GLOG_FATAL;
+}
+
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1";
 }
@@ -96,6 +109,7 @@ bool is_loopback(const std::string& host) {
 std::shared_ptr<Communicator> make_gloo_communicator(const std::string& store_path, int rank, int world_size) {
   CB_CHECK_INPUT(world_size >= 1 && rank >= 0 && rank < world_size, "gloo: rank {} / world {} is invalid", rank,
                  world_size);
+  quiet_c10d_logging();
   auto store = c10::make_intrusive<c10d::FileStore>(store_path, world_size);
   return std::make_shared<GlooCommunicator>(store, rank, world_size,
                                             c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"), 300.0);
@@ -107,6 +121,7 @@ std::shared_ptr<Communicator> make_tcp_gloo_communicator(const TcpRendezvous& r)
   CB_CHECK_INPUT(r.master_port > 0 && r.master_port < 65536, "distributed: MASTER_PORT {} is not a TCP port",
                  r.master_port);
   CB_CHECK_INPUT(r.timeout_s > 0, "distributed: the timeout must be positive (got {} s)", r.timeout_s);
+  quiet_c10d_logging();
   c10d::TCPStoreOptions o;
   o.port = uint16_t(r.master_port);
   o.isServer = r.rank == 0;
@@ -121,8 +136,8 @@ std::shared_ptr<Communicator> make_tcp_gloo_communicator(const TcpRendezvous& r)
                "MASTER_ADDR / MASTER_PORT and that every rank was started)", r.rank, r.world_size, r.master_addr,
                r.master_port, r.timeout_s, first_line(e));
   } catch (const std::exception& e) {
-    fail_input("distributed: rank {} of {}: the rendezvous at {}:{} failed: {}", r.rank, r.world_size, r.master_addr,
-               r.master_port, e.what());
+    fail_input("distributed: rank {} of {}: the rendezvous at {}:{} failed: {} (check MASTER_ADDR / MASTER_PORT and "
+               "that every rank was started)", r.rank, r.world_size, r.master_addr, r.master_port, e.what());
   }
   std::shared_ptr<::gloo::transport::Device> dev;
   const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");

@@ -10,6 +10,7 @@
 #pragma once
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,13 @@ class Communicator {
   // transfers of several buckets overlap. The default runs them one after another.
   virtual void allreduce_sum_many(std::vector<at::Tensor>& ts) {
     for (auto& t : ts) allreduce_sum(t);
+  }
+  // Starts t ← Σ_ranks t and returns; the returned function waits for it (and throws what
+  // the collective threw). t must stay alive and untouched until then. Every rank must start
+  // its collectives in the same order. The default runs it at once.
+  virtual std::function<void()> allreduce_sum_async(at::Tensor& t) {
+    allreduce_sum(t);
+    return [] {};
   }
   // In place: t ← t of `root` (t must have the same shape and dtype on every rank).
   virtual void broadcast(at::Tensor& t, int root = 0) = 0;

@@ -175,6 +175,21 @@ void DataParallel::allreduce_gradients(const std::vector<at::Tensor>& params, in
   *allreduce_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+void DataParallel::overlap_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes) {
+  if (active()) reducer_ = std::make_shared<GradientReducer>(comm_, params, bucket_bytes);
+}
+
+void DataParallel::before_backward() const {
+  if (reducer_) reducer_->prepare();
+}
+
+void DataParallel::after_backward() const {
+  if (!reducer_) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  reducer_->finish();
+  *allreduce_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 std::map<std::string, double> DataParallel::mean(const std::map<std::string, double>& values) const {
   if (!active()) return values;
   at::Tensor t = at::empty({int64_t(values.size())}, at::kDouble);

@@ -16,9 +16,9 @@
 //   local  — a mean over this rank's rows (commitment, orthogonality, reconstruction); the
 //            trainer divides it by W before the backward pass, so the same sum gives the
 //            gradient of the mean over the global batch.
-// allreduce_gradients() sums every gradient over ranks (in buckets, all in flight at once), so
-// every rank takes the identical optimiser step of the single-process run with batch B, up to
-// fp32 summation order.
+// allreduce_gradients() (after the backward pass) or the overlapped GradientReducer (during
+// it) sums every gradient over ranks in buckets, so every rank takes the identical optimiser
+// step of the single-process run with batch B, up to fp32 summation order.
 #pragma once
 #include <ATen/ATen.h>
 
@@ -29,6 +29,7 @@
 
 #include "quant/communicator.h"
 #include "train/batch_plan.h"
+#include "train/gradient_reducer.h"
 
 namespace cb {
 
@@ -66,6 +67,12 @@ class DataParallel {
   std::vector<at::Tensor> all_gather_many(const std::vector<at::Tensor>& locals) const;
   // Σ over ranks of every defined gradient of `params`, in buckets of ≤ bucket_bytes.
   void allreduce_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes = 16 << 20) const;
+  // The same sum overlapped with the backward pass (train/gradient_reducer.h): call
+  // overlap_gradients once with the trainable parameters, then wrap every backward pass in
+  // before_backward() / after_backward(). No-ops in a single process.
+  void overlap_gradients(const std::vector<at::Tensor>& params, int64_t bucket_bytes = 4 << 20);
+  void before_backward() const;
+  void after_backward() const;  // every .grad holds Σ over ranks; its wait counts in allreduce_seconds
   // Per key, the mean over ranks (every rank must pass the same keys).
   std::map<std::string, double> mean(const std::map<std::string, double>& values) const;
   // Start-up check: `value` (a fingerprint of `what`) must be equal on every rank; otherwise
@@ -87,6 +94,7 @@ class DataParallel {
   std::string differing_ranks(uint64_t value) const;
   std::shared_ptr<Communicator> comm_;
   std::shared_ptr<double> allreduce_s_ = std::make_shared<double>(0.0);
+  std::shared_ptr<GradientReducer> reducer_;
 };
 
 // FNV-1a 64 of a file's size and its first and last 4 MiB: a cheap fingerprint for telling

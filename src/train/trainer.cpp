@@ -139,6 +139,7 @@ Trainer::Trainer(const TrainConfig& cfg, const TrainOptions& opt)
     groups.push_back(g);
   }
   adam_ = std::make_unique<AdamW>(groups, 0.9, 0.95, 1e-8, 1e-4);
+  if (opt_.overlap_gradients) dp_.overlap_gradients(adam_->parameters());
   open_bridge_caches();
   if (dp_.is_main()) write_file_atomic(opt_.out_dir + "/config.json", cfg_.to_json().dump(2));
 }
@@ -295,8 +296,11 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& global_plan) 
     loss += w.at(n) * raw.at(n);
   }
   adam_->zero_grad();
+  if (opt_.overlap_gradients) dp_.before_backward();
   total.backward();
-  dp_.allreduce_gradients(adam_->parameters());  // Σ over ranks: the gradient of the global batch
+  if (opt_.overlap_gradients) dp_.after_backward();               // Σ over ranks, started during backward
+  else dp_.allreduce_gradients(adam_->parameters());  // Σ over ranks, after backward
+  // Either way every .grad now holds the gradient of the global batch.
   raw["grad_norm"] = adam_->clip_grad_norm(1.0);
   adam_->step();
   raw["loss"] = loss;

@@ -52,6 +52,9 @@ struct TrainOptions {
   // metrics gain ranks_params_in_sync / ranks_codebooks_in_sync (1 or 0). A difference that
   // data parallelism rules out stops the run (codebooks may differ only with per_rank_codebooks).
   bool check_sync = false;
+  // Several processes: all-reduce gradient buckets while the backward pass runs (false: one
+  // all-reduce of all buckets after it).
+  bool overlap_gradients = true;
 };
 
 class Trainer {
