@@ -40,7 +40,8 @@ TEST(BridgeCache, CachedOutputsEqualTheTowersForward) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
   test::TempDir tmp;
-  const TrainOptions o = cached_options(f, tmp);
+  TrainOptions o = cached_options(f, tmp);
+  o.dtype = "fp32";  // compared with the fp32 forward below to 1e-5
   Trainer t(frozen_config(), o);
   FrozenTowerCache* vc = t.bridge_cache(Modality::Vision);
   FrozenTowerCache* tc = t.bridge_cache(Modality::Text);
@@ -69,6 +70,36 @@ TEST(BridgeCache, CachedOutputsEqualTheTowersForward) {
   EXPECT_LT((pooled - want).abs().max().item<double>(), 1e-5);
 }
 
+// With --dtype bf16 the cache holds the bf16 forward (autocast over the fp32 weights): equal to
+// frozen_trunk_output in bf16, within cosine 0.999 of fp32, and in a file of its own.
+TEST(BridgeCache, Bf16EntriesAreTheBf16ForwardInAFileOfTheirOwn) {
+  auto& f = test::tiny_fixture();
+  ASSERT_TRUE(f.ok);
+  test::TempDir tmp;
+  TrainOptions o = cached_options(f, tmp);
+  o.dtype = "bf16";
+  Trainer t(frozen_config(), o);
+  FrozenTowerCache* vc = t.bridge_cache(Modality::Vision);
+  ASSERT_NE(vc, nullptr);
+  const Bridge& br = t.model().bridge();
+  EXPECT_NE(vc->path().find(FrozenTowerCache::fingerprint(br, Modality::Vision, at::kBFloat16)), std::string::npos);
+  EXPECT_NE(FrozenTowerCache::fingerprint(br, Modality::Vision, at::kBFloat16),
+            FrozenTowerCache::fingerprint(br, Modality::Vision, at::kFloat));
+  const BatchPlan plan = t.planner().plan(0, 0);
+  t.train_step(plan);
+  InputPipeline inputs(br);
+  torch::NoGradGuard ng;
+  int64_t clips = 0;
+  const at::Tensor cached = vc->trunk_output(plan.items.at(Modality::Vision), &clips);
+  const at::Tensor x = inputs.batch(plan.items.at(Modality::Vision));
+  const at::Tensor bf16 = frozen_trunk_output(br, Modality::Vision, x, at::kBFloat16);
+  const at::Tensor fp32 = br.trunk(Modality::Vision, br.tokens(Modality::Vision, x), nullptr);
+  EXPECT_EQ(cached.scalar_type(), at::kFloat);
+  EXPECT_LT((cached - bf16).abs().max().item<double>(), 1e-6);
+  EXPECT_GT((cached - fp32).abs().max().item<double>(), 0.0) << "bf16 was not used";
+  EXPECT_GE(at::cosine_similarity(cached.flatten(1), fp32.flatten(1), 1).min().item<double>(), 0.999);
+}
+
 TEST(BridgeCache, TrainsLikeTheUncachedRunAndALaterRunReadsTheFile) {
   auto& f = test::tiny_fixture();
   ASSERT_TRUE(f.ok);
@@ -77,6 +108,7 @@ TEST(BridgeCache, TrainsLikeTheUncachedRunAndALaterRunReadsTheFile) {
   auto opts = [&](const std::string& run, const std::string& c) {
     TrainOptions o = test::tiny_options(f, tmp.file(run));
     o.bridge_cache = c;
+    o.dtype = "bf16";  // the frozen towers in bf16, cached or not (the harder case for equality)
     return o;
   };
   std::vector<double> off, first, later;

@@ -23,7 +23,7 @@ TEST(EmbedCli, ImuNpyMatchesLibraryForward) {
   cb::write_npy(tmp.file("a.npy"), a);
   cb::write_npy(tmp.file("b.npy"), b);
   const std::string args = "embed --weights " + tmp.file("w.safetensors") + " --config " + tmp.file("cfg.json") +
-                           " --modality imu --batch 2 --out " + tmp.file("e.safetensors") + " " + tmp.file("a.npy") +
+                           " --modality imu --batch 2 --dtype fp32 --out " + tmp.file("e.safetensors") + " " + tmp.file("a.npy") +
                            " " + tmp.file("b.npy");
   ASSERT_EQ(cb::test::run_codebind(args, tmp.file("log")), 0);
   cb::SafetensorsFile out(tmp.file("e.safetensors"));
@@ -54,8 +54,8 @@ TEST(EmbedCli, TextMatchesTokenizerPlusModel) {
   const std::string dir = cb::test::fixtures_dir() + "/imagebind/";
   const std::string args = "embed --weights " + dir + "weights.safetensors --config " + dir +
                            "config.json --modality text --out " + tmp.file("t.safetensors") +
-                           " --text 'a photo of a dog.' --text ''";
-  ASSERT_EQ(cb::test::run_codebind(args, tmp.file("log")), 0);
+                           " --text 'a photo of a dog.' --text ''";  // + --dtype below
+  ASSERT_EQ(cb::test::run_codebind(args + " --dtype fp32", tmp.file("log")), 0);
   cb::ImageBindModel m(cb::ImageBindConfig::from_file(dir + "config.json"), {Modality::Text});
   m.load(cb::SafetensorsFile(dir + "weights.safetensors"), "w");
   at::Tensor ids = cb::BpeTokenizer().tokenize({"a photo of a dog.", ""});
@@ -65,6 +65,13 @@ TEST(EmbedCli, TextMatchesTokenizerPlusModel) {
   // The fixture's `text` case embeds the same first string: final row 0 must match.
   at::Tensor ref = cb::SafetensorsFile(dir + "outputs.safetensors").get("text.final");
   EXPECT_LT((got[0] - ref[0]).abs().max().item<double>(), 1e-4);
+  EXPECT_EQ(cb::SafetensorsFile(tmp.file("t.safetensors")).meta("dtype"), "fp32");
+  // bf16 (on any CPU, asked for): the same embeddings to cosine 0.999, and the file says bf16.
+  ASSERT_EQ(cb::test::run_codebind(args + " --force --dtype bf16", tmp.file("log")), 0);
+  cb::SafetensorsFile b(tmp.file("t.safetensors"));
+  EXPECT_EQ(b.meta("dtype"), "bf16");
+  EXPECT_GE(at::cosine_similarity(b.get("embeddings"), want, 1).min().item<double>(), 0.999);
+  EXPECT_FALSE(b.get("embeddings").equal(got)) << "bf16 was not used";
 }
 
 }  // namespace

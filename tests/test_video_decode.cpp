@@ -238,7 +238,7 @@ TEST(VideoDecode, EmbedCliEmbedsAVideoFile) {
   const std::string video = tmp.file("clip.mkv");
   write_video(video, synth_frames(31, 40, 56), 10, AV_CODEC_ID_FFV1, AV_PIX_FMT_BGR0);
   ASSERT_EQ(cb::test::run_codebind("embed --weights " + tmp.file("w.safetensors") + " --config " + tmp.file("cfg.json") +
-                                       " --modality vision --out " + tmp.file("e.safetensors") + " " + video,
+                                       " --modality vision --dtype fp32 --out " + tmp.file("e.safetensors") + " " + video,
                                    tmp.file("log")),
             0)
       << cb::test::slurp(tmp.file("log"));

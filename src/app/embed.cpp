@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/cpu_features.h"
+#include "core/precision.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "encoders/imagebind/imagebind_model.h"
@@ -162,17 +162,6 @@ ImageBindModel load_model(const EmbedOptions& o, Modality m) {
   return model;
 }
 
-// libtorch 1.13's CPU bf16 matrix products go through oneDNN only on CPUs with the AVX-512
-// core subset; elsewhere they fall back to a scalar loop (docs/bench/encoders.md has both).
-void warn_if_cpu_bf16_is_slow() {
-  if (!cpu_has_avx512_core())
-    spdlog::warn("--dtype bf16 on a CPU without AVX-512 runs libtorch's scalar fallback, 28-105x slower than "
-                 "fp32 (docs/bench/encoders.md); fp32 is the fast path here");
-  else if (!cpu_has_avx512_bf16())
-    spdlog::warn("--dtype bf16 on a CPU with AVX-512 but without AVX512-BF16: bf16 is emulated and not "
-                 "measured here; compare with `codebind_bench encoders dtypes=fp32,bf16`");
-}
-
 }  // namespace
 
 size_t run_embed(const EmbedOptions& o) {
@@ -185,13 +174,16 @@ size_t run_embed(const EmbedOptions& o) {
   check_output_file(o.out, o.force);  // before any work: a refusal writes nothing
   CB_CHECK_INPUT(o.device == "cpu" || o.device == "cuda", "--device must be cpu or cuda");
   CB_CHECK_INPUT(o.device != "cuda" || at::hasCUDA(), "--device cuda: this build/machine has no CUDA");
-  CB_CHECK_INPUT(o.dtype == "fp32" || o.dtype == "bf16", "--dtype must be fp32 or bf16");
-  if (o.dtype == "bf16" && o.device == "cpu") warn_if_cpu_bf16_is_slow();
+  const at::Device dev = o.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+  CB_CHECK_INPUT(o.dtype == "auto" || o.dtype == "fp32" || o.dtype == "bf16",
+                 "--dtype must be auto, fp32 or bf16 (got '{}')", o.dtype);  // before loading anything
   ImageBindModel model = load_model(o, m);
   const ModalityConfig& mc = model.config().at(m);
+  const PrecisionChoice prec = choose_precision(o.dtype, dev, "--dtype", mc.embed_dim);
+  spdlog::info("embed: {}", prec.why);
   std::vector<Item> items = read_inputs(o, mc);
-  const at::Device dev = o.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
-  const at::ScalarType dt = o.dtype == "bf16" ? at::kBFloat16 : at::kFloat;
+  // The whole frozen model cast once (cheaper than autocast's per-call weight casts).
+  const at::ScalarType dt = prec.dtype;
   if (dev != at::Device(at::kCPU) || dt != at::kFloat) model.to(dev, dt);
 
   at::NoGradGuard no_grad;
@@ -217,7 +209,7 @@ size_t run_embed(const EmbedOptions& o) {
   std::map<std::string, std::string> meta = {{"modality", mc.name()},
                                              {"inputs", names.dump()},
                                              {"weights", o.weights},
-                                             {"dtype", o.dtype},
+                                             {"dtype", precision_name(dt)},
                                              {"config", model.config().to_json().dump()}};
   save_safetensors(o.out, {{"embeddings", at::stack(rows)}}, meta);
   fmt::print("wrote {} {} embeddings ({}-d) to {}\n", items.size(), mc.name(), model.config().out_dim, o.out);

@@ -12,7 +12,7 @@ namespace cb {
 
 // Everything `codebind embed` takes; see its --help.
 struct EmbedOptions {
-  std::string weights, run, config, modality, out = "embeddings.safetensors", device = "cpu", dtype = "fp32", vocab;
+  std::string weights, run, config, modality, out = "embeddings.safetensors", device = "cpu", dtype = "auto", vocab;
   std::vector<std::string> inputs, texts;
   int64_t batch = 8;
   bool batched = false;

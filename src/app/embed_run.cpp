@@ -9,6 +9,7 @@
 #include "app/embed_split.h"
 #include "app/index_run.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "io/run_dir.h"
 #include "io/safetensors.h"
 #include "quant/code_pack.h"
@@ -26,7 +27,7 @@ size_t run_embed_codebind(const EmbedOptions& o) {
   CB_CHECK_INPUT(!texts || o.modality.empty() || o.modality == "text", "embed --run: --text needs --modality text");
   check_output_file(o.out, o.force);  // before any work: a refusal writes nothing
 
-  RunModel rm = open_run_model(o.run);
+  RunModel rm = open_run_model(o.run, o.dtype);
   std::string fingerprint;  // only a run whose codes the index can hold gets one
   if (index_refusal(rm.model->config()).empty()) {
     attach_codebooks(rm);
@@ -53,6 +54,7 @@ size_t run_embed_codebind(const EmbedOptions& o) {
   nlohmann::json ids = names, sources = nlohmann::json::array();
   for (const std::string& n : names) sources.push_back(texts ? n : std::filesystem::absolute(n).string());
   std::map<std::string, std::string> meta = {{"format", "codebind-embeddings-1"},
+                                             {"dtype", precision_name(rm.model->inference_dtype())},
                                              {"modality", modality_name(m)},
                                              {"ids", ids.dump()},
                                              {"sources", sources.dump()},

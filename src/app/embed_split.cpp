@@ -2,6 +2,7 @@
 #include "app/embed_split.h"
 
 #include "core/error.h"
+#include "core/precision.h"
 #include "core/progress.h"
 #include "train/batch_plan.h"
 
@@ -53,7 +54,12 @@ at::Tensor items_input(const InputPipeline& inputs, Modality m, const std::vecto
 CodeBindEmbedding embed_batch_codebind(CodeBindModel& model, Modality m, const at::Tensor& input) {
   torch::NoGradGuard ng;
   model.train(false);
-  Encoded enc = model.encode(m, input, /*cls_only=*/true);
+  Encoded enc;
+  {
+    PrecisionScope precision(model.inference_dtype());  // the encoder (bridge + heads) only
+    enc = model.encode(m, input, /*cls_only=*/true);
+  }
+  enc.e = enc.e.to(at::kFloat);  // the quantiser and the normalisation run in fp32
   QuantiserOutput q = model.quantise(m, enc, false);
   auto first = [](const at::Tensor& t) { return t.defined() && t.dim() == 3 ? t.select(1, 0) : t; };
   auto unit = [](const at::Tensor& t) { return F::normalize(t, F::NormalizeFuncOptions().dim(-1)); };
@@ -125,14 +131,19 @@ eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manife
 
 eval::EmbeddingSet embed_split_baseline(const Bridge& bridge, const data::Manifest& man,
                                         const InputPipeline& inputs, const std::string& split,
-                                        const std::vector<Modality>& modalities, bool quiet) {
+                                        const std::vector<Modality>& modalities, bool quiet, at::ScalarType dtype) {
   torch::NoGradGuard ng;
   eval::EmbeddingSet set;
   set.split = split;
   set.classes = man.info().classes;
   set.meta = {{"model", "baseline"}};
   auto embed = [&](Modality m, const at::Tensor& in) {
-    return F::normalize(bridge.head_embedding(m, in), F::NormalizeFuncOptions().dim(-1));
+    at::Tensor h;
+    {
+      PrecisionScope precision(dtype);
+      h = bridge.head_embedding(m, in);
+    }
+    return F::normalize(h.to(at::kFloat), F::NormalizeFuncOptions().dim(-1));
   };
   for (Modality m : eval_modalities(man, modalities)) {
     auto items = man.select(m, split);

@@ -13,7 +13,7 @@
 
 namespace cb {
 
-// One batch through a CodeBind model in eval mode, CLS token only: L2-normalised z_c (B, d_c)
+// One batch through a CodeBind model in eval mode (the encoder in model.inference_dtype()), CLS token only: L2-normalised z_c (B, d_c)
 // and, for non-text modalities with a specific part, z_s (B, d_s) and z (B, d_c+d_s); codes
 // (B, m) int64 (undefined without VQ / specific part); `raw` the un-quantised encoder output
 // (B, d_c+d_s) or text (B, d_c), L2-normalised; `shared_raw` (B, d_c) / `specific_raw` (B, d_s)
@@ -32,6 +32,7 @@ eval::EmbeddingSet embed_split_codebind(CodeBindModel& model, const data::Manife
 // `modalities`: the towers to evaluate (text included when present).
 eval::EmbeddingSet embed_split_baseline(const Bridge& bridge, const data::Manifest& man,
                                         const InputPipeline& inputs, const std::string& split,
-                                        const std::vector<Modality>& modalities, bool quiet = false);
+                                        const std::vector<Modality>& modalities, bool quiet = false,
+                                        at::ScalarType dtype = at::kFloat);
 
 }  // namespace cb

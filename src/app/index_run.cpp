@@ -4,8 +4,11 @@
 #include <filesystem>
 #include <map>
 
+#include <spdlog/spdlog.h>
+
 #include "app/embed_split.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "core/progress.h"
 #include "data/manifest.h"
 #include "index/search.h"
@@ -30,7 +33,7 @@ at::Tensor pack_or_zeros(const at::Tensor& codes, int64_t n, uint32_t chunks, ui
 
 }  // namespace
 
-RunModel open_run_model(const std::string& run) {
+RunModel open_run_model(const std::string& run, const std::string& dtype) {
   const bool file = std::filesystem::is_regular_file(run);
   const std::string path = file ? run : run + "/model.safetensors";
   CB_CHECK_INPUT(std::filesystem::exists(path), "{}: not found (is {} a CodeBind training run?)", path, run);
@@ -38,6 +41,9 @@ RunModel open_run_model(const std::string& run) {
   rm.run_dir = file ? std::filesystem::path(run).parent_path().string() : run;
   rm.model = CodeBindModel::load(path);
   rm.inputs = std::make_unique<InputPipeline>(rm.model->bridge(), false);
+  const PrecisionChoice prec = choose_precision(dtype, at::Device(at::kCPU), "--dtype", rm.model->bridge().widest_tower());
+  rm.model->set_inference_dtype(prec.dtype);
+  spdlog::debug("{}: {}", run, prec.why);
   return rm;
 }
 

@@ -24,8 +24,10 @@ struct RunModel {
   uint64_t fingerprint = 0;  // codebook_fingerprint(codebooks)
 };
 
-// Loads a run's model (RUN or RUN/model.safetensors) and its input pipeline; no codebooks.
-RunModel open_run_model(const std::string& run);
+// Loads a run's model (RUN or RUN/model.safetensors) and its input pipeline; no codebooks. The
+// model's encoder runs in `dtype` (auto|fp32|bf16, core/precision.h): every caller on one host
+// gets the same type, so embed --run, eval, the index and the API agree on codes.
+RunModel open_run_model(const std::string& run, const std::string& dtype = "auto");
 // Why a model's codes cannot go into the code index ("" when they can): the no-VQ,
 // standard-VQ and separate-codebook ablations, or halves of different widths.
 std::string index_refusal(const ModelConfig& cfg);

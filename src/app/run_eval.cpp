@@ -6,6 +6,7 @@
 #include "model/codebind_model.h"
 #include "app/embed_split.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "eval/evaluate.h"
 #include "report/plot.h"
 #include "eval/projection.h"
@@ -79,7 +80,7 @@ std::string metrics_json_path(const std::string& run_dir, const std::string& spl
 }
 
 json evaluate_one(const std::string& run_dir, const std::string& data_dir, const std::string& split, bool plots,
-                  bool quiet) {
+                  bool quiet, const std::string& dtype) {
   CB_CHECK_INPUT(split == "train" || split == "val" || split == "test",
                  "--split: expected train, val or test, found '{}'", split);
   data::Manifest man = data::Manifest::load(data_dir);
@@ -87,9 +88,12 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
                  "{}: no items in split '{}': nothing to evaluate (and nothing written)", data_dir, split);
   eval::EmbeddingSet train, test;
   std::vector<std::string> plot_files;
+  PrecisionChoice prec;  // the model's forwards (chosen once the model's widths are known)
   if (fs::exists(run_dir + "/model.safetensors")) {
     auto model = CodeBindModel::load(run_dir + "/model.safetensors");
     InputPipeline inputs(model->bridge(), false);
+    prec = choose_precision(dtype, at::Device(at::kCPU), "--dtype", model->bridge().widest_tower());
+    model->set_inference_dtype(prec.dtype);
     train = embed_split_codebind(*model, man, inputs, "train", quiet);
     test = embed_split_codebind(*model, man, inputs, split, quiet);
   } else {
@@ -100,11 +104,14 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
     const std::unique_ptr<Bridge> bridge = open_bridge(f, {});  // every tower the file has
     const std::vector<Modality> mods = bridge->modalities();
     InputPipeline inputs(*bridge, false);
-    train = embed_split_baseline(*bridge, man, inputs, "train", mods, quiet);
-    test = embed_split_baseline(*bridge, man, inputs, split, mods, quiet);
+    prec = choose_precision(dtype, at::Device(at::kCPU), "--dtype", bridge->widest_tower());
+    train = embed_split_baseline(*bridge, man, inputs, "train", mods, quiet, prec.dtype);
+    test = embed_split_baseline(*bridge, man, inputs, split, mods, quiet, prec.dtype);
   }
   eval::save_embedding_set(eval::embedding_set_path(run_dir, split), test);
+  if (!quiet) fmt::print(stderr, "eval: {}\n", prec.why);
   json metrics = eval::evaluate_embeddings(train, test);
+  metrics["dtype"] = precision_name(prec.dtype);
   report::write_metrics_json(metrics_json_path(run_dir, split), metrics);
   if (plots) {
     scatter_plots(test, run_dir, plot_files);
@@ -114,14 +121,14 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
 }
 
 json evaluate_run(const RunEvalOptions& opt) {
-  json m = evaluate_one(opt.run_dir, opt.data_dir, opt.split, opt.plots, opt.quiet);
+  json m = evaluate_one(opt.run_dir, opt.data_dir, opt.split, opt.plots, opt.quiet, opt.dtype);
   report::ReportInputs in;
   in.command = opt.command;
   in.codebind = m;
   if (!opt.baseline_dir.empty()) {
     const std::string bm = metrics_json_path(opt.baseline_dir, opt.split);
     in.baseline = fs::exists(bm) ? report::read_metrics_json(bm)
-                                 : evaluate_one(opt.baseline_dir, opt.data_dir, opt.split, opt.plots, opt.quiet);
+                                 : evaluate_one(opt.baseline_dir, opt.data_dir, opt.split, opt.plots, opt.quiet, opt.dtype);
   }
   for (const auto& e : fs::directory_iterator(opt.run_dir))
     if (e.path().extension() == ".png") in.plots.push_back(e.path().filename().string());

@@ -17,6 +17,7 @@ struct RunEvalOptions {
   std::string command;       // for the report
   bool plots = true;
   bool quiet = false;
+  std::string dtype = "auto";  // forwards through the frozen model: auto|fp32|bf16 (core/precision.h)
 };
 
 // Returns the CodeBind (or baseline-only) metrics.json object; report at RUN/report.md.
@@ -25,8 +26,9 @@ nlohmann::json evaluate_run(const RunEvalOptions& opt);
 // Metrics of one run dir (model.safetensors → CodeBind, else bridge.safetensors → baseline),
 // written to RUN/metrics.json (or RUN/metrics_<split>.json for splits other than test).
 // A split that is not train/val/test, or has no items, is an InputError before anything is written.
+// `dtype` as RunEvalOptions::dtype; the type used is recorded as metrics["dtype"].
 nlohmann::json evaluate_one(const std::string& run_dir, const std::string& data_dir, const std::string& split,
-                            bool plots, bool quiet);
+                            bool plots, bool quiet, const std::string& dtype = "auto");
 
 // Where evaluate_one writes the metrics of `split`.
 std::string metrics_json_path(const std::string& run_dir, const std::string& split);

@@ -5,7 +5,7 @@
 
 namespace {
 
-cb::cli::Runner setup(CLI::App* app) {
+cb::cli::Runner setup_ablate(CLI::App* app) {
   auto o = std::make_shared<cb::AblateOptions>();
   app->add_option("--config", o->config, "base train config JSON (the 'full' model)")->required();
   app->add_option("--data", o->data, "dataset directory")->required();
@@ -21,4 +21,4 @@ cb::cli::Runner setup(CLI::App* app) {
 
 }  // namespace
 
-CB_REGISTER_COMMAND("ablate", "the paper's ablation grid in miniature (one table)", setup);
+CB_REGISTER_COMMAND("ablate", "the paper's ablation grid in miniature (one table)", setup_ablate);

@@ -8,7 +8,7 @@
 
 namespace {
 
-cb::cli::Runner setup(CLI::App* app) {
+cb::cli::Runner setup_ceiling(CLI::App* app) {
   auto o = std::make_shared<cb::CeilingOptions>();
   auto bridge = std::make_shared<std::string>();
   auto data = std::make_shared<std::string>();
@@ -58,4 +58,4 @@ cb::cli::Runner setup(CLI::App* app) {
 }  // namespace
 
 CB_REGISTER_COMMAND("ceiling", "train one tower with the class labels: the supervised ceiling of a zero-shot target",
-                    setup);
+                    setup_ceiling);

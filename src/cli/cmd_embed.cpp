@@ -15,7 +15,7 @@ cb::cli::Runner setup_embed(CLI::App* app) {
   app->add_option("--vocab", o->vocab, "CLIP BPE vocabulary (default: $CODEBIND_BPE_VOCAB or the bundled copy)");
   app->add_option("--batch", o->batch, "items per forward pass (default 8)");
   app->add_option("--device", o->device, "cpu|cuda (default cpu)");
-  app->add_option("--dtype", o->dtype, "fp32|bf16 (default fp32)");
+  app->add_option("--dtype", o->dtype, "auto|fp32|bf16: auto = bf16 on CPUs with AVX512-BF16, else fp32 (docs/bench/encoders.md)");
   app->add_flag("--batched", o->batched, "tensors in .safetensors inputs have a leading batch axis");
   app->add_flag("--force", o->force, "replace an existing --out file");
   app->add_option("inputs", o->inputs, "files: images, .wav, depth/thermal .png, .npy or .safetensors tensors");

@@ -8,7 +8,7 @@
 
 namespace {
 
-cb::cli::Runner setup(CLI::App* app) {
+cb::cli::Runner setup_eval(CLI::App* app) {
   auto o = std::make_shared<cb::RunEvalOptions>();
   auto threads = std::make_shared<int>(0);
   auto no_plots = std::make_shared<bool>(false);
@@ -19,11 +19,15 @@ cb::cli::Runner setup(CLI::App* app) {
   app->add_option("--threads", *threads, "threads (0 = CODEBIND_THREADS / all cores)");
   app->add_flag("--no-plots", *no_plots, "skip the PNG plots");
   app->add_flag("--quiet", o->quiet, "no progress bars");
+  app->add_option("--dtype", o->dtype, "auto|fp32|bf16 for the forwards: auto = bf16 on CPUs with AVX512-BF16, else fp32")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+      ->capture_default_str();
   return [=]() {
     cb::configure_threads(*threads);
     o->plots = !*no_plots;
     o->command = "codebind eval --run " + o->run_dir + " --data " + o->data_dir + " --split " + o->split +
-                 (o->baseline_dir.empty() ? "" : " --baseline " + o->baseline_dir);
+                 (o->baseline_dir.empty() ? "" : " --baseline " + o->baseline_dir) +
+                 (o->dtype == "auto" ? "" : " --dtype " + o->dtype);
     cb::evaluate_run(*o);
     fmt::print("metrics: {}\nreport:  {}/report.md\n", cb::metrics_json_path(o->run_dir, o->split), o->run_dir);
     return 0;
@@ -32,4 +36,4 @@ cb::cli::Runner setup(CLI::App* app) {
 
 }  // namespace
 
-CB_REGISTER_COMMAND("eval", "evaluate a run: zero-shot, retrieval, private-detail probes, codebook diagnostics", setup);
+CB_REGISTER_COMMAND("eval", "evaluate a run: zero-shot, retrieval, private-detail probes, codebook diagnostics", setup_eval);

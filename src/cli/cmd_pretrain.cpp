@@ -9,7 +9,7 @@
 
 namespace {
 
-cb::cli::Runner setup(CLI::App* app) {
+cb::cli::Runner setup_pretrain(CLI::App* app) {
   auto config = std::make_shared<std::string>();
   auto data = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
@@ -39,4 +39,4 @@ cb::cli::Runner setup(CLI::App* app) {
 
 }  // namespace
 
-CB_REGISTER_COMMAND("pretrain", "train a small ImageBind-architecture bridge (and baseline) from scratch", setup);
+CB_REGISTER_COMMAND("pretrain", "train a small ImageBind-architecture bridge (and baseline) from scratch", setup_pretrain);

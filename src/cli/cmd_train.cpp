@@ -11,7 +11,7 @@
 
 namespace {
 
-cb::cli::Runner setup(CLI::App* app) {
+cb::cli::Runner setup_train(CLI::App* app) {
   auto config = std::make_shared<std::string>();
   auto o = std::make_shared<cb::TrainOptions>();
   auto threads = std::make_shared<int>(0);
@@ -28,6 +28,11 @@ cb::cli::Runner setup(CLI::App* app) {
                   "off, or a directory")
       ->capture_default_str();
   app->add_flag("--quiet", o->quiet, "no progress bar");
+  app->add_option("--dtype", o->dtype,
+                  "auto|fp32|bf16 for the frozen bridge towers' forwards (what trains is fp32): auto = bf16 on CPUs "
+                  "with AVX512-BF16, else fp32")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+      ->capture_default_str();
   app->add_option("--nproc", *nproc,
                   "run as N local processes of one data-parallel job (batch_size is the global batch); without it, "
                   "the torchrun variables RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT make this process one rank");
@@ -57,4 +62,4 @@ cb::cli::Runner setup(CLI::App* app) {
 
 }  // namespace
 
-CB_REGISTER_COMMAND("train", "train CodeBind on a bridge (heads, codebooks, LoRA, decoders)", setup);
+CB_REGISTER_COMMAND("train", "train CodeBind on a bridge (heads, codebooks, LoRA, decoders)", setup_train);

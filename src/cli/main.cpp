@@ -12,6 +12,7 @@
 #include "core/allocator.h"
 #include "core/threads.h"
 #include "core/cpu_features.h"
+#include "core/precision.h"
 #include "index/search.h"
 #include "quant/assign.h"
 
@@ -40,13 +41,15 @@ std::string machine_report() {
   };
   return fmt::format(
       "cpu: {}\nsimd: {}\nkernels: assignment {} (runs: {}; the fastest SIMD one, timed at start), index scan {} (runs: {})\n"
-      "bf16 on CPU: {}",
+      "bf16 on CPU: {}; --dtype auto = {}; probe (a 512-wide MLP block) bf16 = {}",
       cb::cpu_model(), cb::cpu_simd_features(), cb::assign_kernel_name(),
       names(cb::available_assign_kernels(), [](cb::AssignKernel k) { return cb::assign_kernel_name(k); }),
       cb::index::kernel_name(cb::index::Kernel::Auto),
       names(cb::index::available_kernels(), [](cb::index::Kernel k) { return cb::index::kernel_name(k); }),
       cb::cpu_has_avx512_core() ? (cb::cpu_has_avx512_bf16() ? "native (AVX512-BF16)" : "AVX-512 emulated")
-                                : "scalar fallback (no AVX-512): use fp32");
+                                : "scalar fallback (no AVX-512): use fp32",
+      cb::precision_name(cb::choose_precision("auto", at::Device(at::kCPU), "--dtype").dtype),
+      cb::bf16_probe_speedup() > 0 ? fmt::format("{:.2f}x fp32", cb::bf16_probe_speedup()) : "not timed");
 }
 
 }  // namespace

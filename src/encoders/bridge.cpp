@@ -22,4 +22,10 @@ bool Bridge::has(Modality m) const {
   return std::find(ms.begin(), ms.end(), m) != ms.end();
 }
 
+int64_t Bridge::widest_tower() const {
+  int64_t w = 0;
+  for (Modality m : modalities()) w = std::max(w, width(m));
+  return w;
+}
+
 }  // namespace cb

@@ -44,6 +44,7 @@ class Bridge {
   virtual nlohmann::json config_json() const = 0;   // the architecture; make_bridge(kind(), it) rebuilds it
   virtual const std::vector<Modality>& modalities() const = 0;  // the towers that exist
   bool has(Modality m) const;
+  int64_t widest_tower() const;                     // max of width(m) over the towers (the bf16 rule's size)
   virtual int64_t out_dim() const = 0;              // every head's output = CodeBind's shared width d_c
   virtual int64_t width(Modality m) const = 0;      // trunk width D_M (the specific head's input)
   virtual int64_t num_blocks(Modality m) const = 0;

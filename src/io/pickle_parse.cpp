@@ -15,7 +15,7 @@ namespace {
 constexpr size_t kMaxNodes = size_t(1) << 22;  // values created (each op creates at most one)
 constexpr size_t kMaxStack = size_t(1) << 20;  // stack depth
 constexpr size_t kMaxMemo = size_t(1) << 22;   // memo entries
-constexpr size_t kMaxRank = 64;
+constexpr size_t kMaxPickleRank = 64;
 
 enum class K : uint8_t { None, Bool, Int, Float, Str, Tuple, List, Dict, Global, Storage, Tensor };
 enum class G : uint8_t { OrderedDict, RebuildTensorV2, RebuildParameter, StorageType };
@@ -214,9 +214,9 @@ uint32_t Unpickler::rebuild_tensor(const Node& args) {
   int64_t off = expect(args.items[1], K::Int, "_rebuild_tensor_v2 storage offset").i;
   const Node& sizes = expect(args.items[2], K::Tuple, "_rebuild_tensor_v2 size");
   const Node& strides = expect(args.items[3], K::Tuple, "_rebuild_tensor_v2 stride");
-  if (sizes.items.size() != strides.items.size() || sizes.items.size() > kMaxRank)
+  if (sizes.items.size() != strides.items.size() || sizes.items.size() > kMaxPickleRank)
     fail("_rebuild_tensor_v2: {} sizes but {} strides (rank at most {})", sizes.items.size(), strides.items.size(),
-         kMaxRank);
+         kMaxPickleRank);
   if (off < 0 || uint64_t(off) > st.numel) fail("tensor offset {} is outside storage '{}' ({} elements)", off, st.key, st.numel);
   r.storage_offset = uint64_t(off);
   // Highest element index the view touches must lie inside the storage.

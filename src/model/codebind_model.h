@@ -73,6 +73,11 @@ class CodeBindModel {
   // Every tensor of the model state (for checkpoints), with stable names.
   NamedTensors state_tensors() const;
   void train(bool on);
+  // The floating type of inference forwards (embed_batch_codebind: the encoder stage under
+  // PrecisionScope, core/precision.h); fp32 unless an application chose otherwise. Training
+  // forwards ignore it.
+  void set_inference_dtype(at::ScalarType t) { inference_dtype_ = t; }
+  at::ScalarType inference_dtype() const { return inference_dtype_; }
   // The shared codebook's raw codevectors (K_c, c) (no gradient).
   at::Tensor shared_codebook() const;
   // Re-derives quantiser caches after its state tensors were overwritten (checkpoint restore).
@@ -84,6 +89,7 @@ class CodeBindModel {
 
   ModelConfig cfg_;
   uint64_t seed_;
+  at::ScalarType inference_dtype_ = at::kFloat;
   std::unique_ptr<Bridge> bridge_;
   std::map<Modality, LoraAdapters> lora_;
   std::map<Modality, SpecificHead> specific_;

@@ -137,7 +137,8 @@ at::Tensor argmax_cosine(const at::Tensor& rows_in, const at::Tensor& codes_in, 
   if (!fused) return argmax_cosine_reference(rows_in, codes_in);
   at::Tensor rows = rows_in.contiguous();
   // Pad to a multiple of 16 codes by repeating the last code (its copies never win: ties →
-  // lowest index). codes (Kp, 8) for the AVX2 pass, codes_t (8, Kp) for everything else.
+  // lowest index). codes (Kp, 8) for the SIMD passes; codes_t (8, Kp) for their per-block
+  // recomputation and for the scalar routine.
   const int64_t Kp = (K + 15) / 16 * 16;
   at::Tensor codes = codes_in.contiguous();
   if (Kp != K) codes = at::cat({codes, codes.narrow(0, K - 1, 1).expand({Kp - K, 8})}, 0);
@@ -150,7 +151,7 @@ at::Tensor argmax_cosine(const at::Tensor& rows_in, const at::Tensor& codes_in, 
   int64_t* op = out.data_ptr<int64_t>();
   at::parallel_for(0, n, 2048, [&](int64_t b, int64_t e) {
     switch (kern) {
-      case AssignKernel::Avx512: detail::argmax8_avx512(rp + b * 8, e - b, ctp, Kp, op + b); break;
+      case AssignKernel::Avx512: detail::argmax8_avx512(rp + b * 8, e - b, cp, ctp, Kp, op + b); break;
       case AssignKernel::Avx2: detail::argmax8_avx2(rp + b * 8, e - b, cp, ctp, Kp, op + b); break;
       default:
         for (int64_t r = b; r < e; ++r) op[r] = detail::argmax8_scalar(rp + r * 8, ctp, Kp);

@@ -14,7 +14,7 @@
 namespace cb::detail {
 namespace {
 
-constexpr int64_t kBlock = 16;  // codes per tracked block
+constexpr int64_t kAvx2Block = 16;  // codes per tracked block
 
 // x (8 rows, 8) row-major → t[d] = dim d of the 8 rows.
 __attribute__((target("avx2,fma"), always_inline)) inline void transpose8x8(const float* x, __m256* t) {
@@ -66,12 +66,12 @@ __attribute__((target("avx2,fma"))) void argmax8x8(const float* rows, const floa
   const __m256 x0 = t[0], x1 = t[1], x2 = t[2], x3 = t[3], x4 = t[4], x5 = t[5], x6 = t[6], x7 = t[7];
   __m256 best = _mm256_set1_ps(-FLT_MAX);
   __m256i block = _mm256_setzero_si256();
-  for (int64_t b = 0; b < Kp / kBlock; ++b) {
-    const float* cb = codes + b * kBlock * 8;
+  for (int64_t b = 0; b < Kp / kAvx2Block; ++b) {
+    const float* cb = codes + b * kAvx2Block * 8;
     __m256 bm;
     CB_MAX4(bm, cb)
 #pragma GCC unroll 1
-    for (int j = 4; j < kBlock; j += 4) {
+    for (int j = 4; j < kAvx2Block; j += 4) {
       __m256 m;
       CB_MAX4(m, cb + j * 8)
       bm = _mm256_max_ps(bm, m);
@@ -87,7 +87,7 @@ __attribute__((target("avx2,fma"))) void argmax8x8(const float* rows, const floa
   _mm256_store_si256(reinterpret_cast<__m256i*>(bb), block);
   for (int i = 0; i < 8; ++i) {
     const float* xi = rows + 8 * i;
-    const float* ct = codes_t + int64_t(bb[i]) * kBlock;
+    const float* ct = codes_t + int64_t(bb[i]) * kAvx2Block;
     __m256 s = _mm256_set1_ps(xi[0]);
     __m256 a0 = _mm256_mul_ps(s, _mm256_loadu_ps(ct)), a1 = _mm256_mul_ps(s, _mm256_loadu_ps(ct + 8));
     for (int d = 1; d < 8; ++d) {
@@ -99,7 +99,7 @@ __attribute__((target("avx2,fma"))) void argmax8x8(const float* rows, const floa
     const unsigned eq = unsigned(_mm256_movemask_ps(_mm256_cmp_ps(a0, m, _CMP_EQ_OQ))) |
                         unsigned(_mm256_movemask_ps(_mm256_cmp_ps(a1, m, _CMP_EQ_OQ))) << 8;
     // No match only when no dot beat −FLT_MAX (NaN inputs): the scalar routine decides.
-    out[i] = eq ? int64_t(bb[i]) * kBlock + __builtin_ctz(eq) : argmax8_scalar(xi, codes_t, Kp);
+    out[i] = eq ? int64_t(bb[i]) * kAvx2Block + __builtin_ctz(eq) : argmax8_scalar(xi, codes_t, Kp);
   }
 }
 

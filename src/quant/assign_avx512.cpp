@@ -1,5 +1,14 @@
-// assign_avx512.cpp — the AVX-512 arg-max kernel (see assign_kernels.h): per SIMD lane the
-// running best dot product and its code index, streaming 16 codes at a time against 8 rows.
+// assign_avx512.cpp — the AVX-512 arg-max kernel (see assign_kernels.h). Sixteen rows are
+// held transposed in eight zmm registers (lane = row, register = dim) for the whole codebook
+// pass; each code's eight values are broadcast from the (K, 8) codebook, so one code costs
+// 8 FMA-class ops and one vmaxps for 16 rows. Two-level arg-max as in the AVX2 kernel: the
+// pass keeps only, per row, the best value and the first 16-code block that reached it
+// (strict >); the winning block's 16 dots are then recomputed with the identical operation
+// sequence (bitwise equal values, one zmm) and the first code equal to the best is the answer.
+//
+// (The previous kernel kept a running index per lane — two mask moves per 16 codes per row —
+// and reduced 16 lanes per row at the end; for the 256-code specific books that reduction
+// and the index bookkeeping cost a quarter of the time. docs/bench/quant.md has both.)
 #include <immintrin.h>
 
 #include <cfloat>
@@ -9,66 +18,84 @@
 namespace cb::detail {
 namespace {
 
-constexpr int64_t kRowBlock = 8;  // rows sharing one pass over the codebook
+constexpr int64_t kAvx512Block = 16;  // codes per tracked block
+constexpr int64_t kAvx512Rows = 16;   // rows per pass (one zmm lane each)
 
-// Final cross-lane reduction: largest value, lowest index among equal values.
-inline int64_t reduce_lanes(const float* best, const int32_t* idx, int lanes) {
-  float bv = best[0];
-  int32_t bi = idx[0];
-  for (int l = 1; l < lanes; ++l) {
-    if (best[l] > bv || (best[l] == bv && idx[l] < bi)) {
-      bv = best[l];
-      bi = idx[l];
-    }
-  }
-  return bi;
+// x (16 rows, 8) row-major → t[d] = dim d of the 16 rows.
+__attribute__((target("avx512f"), always_inline)) inline void transpose16x8(const float* x, __m512* t) {
+  const __m512i idx = _mm512_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120);
+  for (int d = 0; d < 8; ++d) t[d] = _mm512_i32gather_ps(idx, x + d, 4);
 }
+
+// One FMA step d of eight codes (8 floats apart from c) against the rows' dim d.
+#define CB_FMA8(d, xd)                                             \
+  a0 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[(d)]), a0);            \
+  a1 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[8 + (d)]), a1);        \
+  a2 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[16 + (d)]), a2);       \
+  a3 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[24 + (d)]), a3);       \
+  a4 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[32 + (d)]), a4);       \
+  a5 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[40 + (d)]), a5);       \
+  a6 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[48 + (d)]), a6);       \
+  a7 = _mm512_fmadd_ps(xd, _mm512_set1_ps(c[56 + (d)]), a7);
+
+// 16 rows (16, 8) → out (16). Pass 1 over the codebook, then the per-row recomputation.
+__attribute__((target("avx512f"))) void argmax16x8(const float* rows, const float* codes, const float* codes_t,
+                                                    int64_t Kp, int64_t* out) {
+  __m512 t[8];
+  transpose16x8(rows, t);
+  const __m512 x0 = t[0], x1 = t[1], x2 = t[2], x3 = t[3], x4 = t[4], x5 = t[5], x6 = t[6], x7 = t[7];
+  __m512 best = _mm512_set1_ps(-FLT_MAX);
+  __m512i block = _mm512_setzero_si512();
+  for (int64_t b = 0; b < Kp / kAvx512Block; ++b) {
+    const float* cb = codes + b * kAvx512Block * 8;
+    __m512 bm = _mm512_set1_ps(-FLT_MAX);
+    for (int j = 0; j < kAvx512Block; j += 8) {
+      // Eight independent dot chains (codes j … j+7): enough in flight for two FMA pipes.
+      // Named registers, not an array: GCC keeps an array of __m512 on the stack.
+      const float* c = cb + j * 8;
+      __m512 a0 = _mm512_mul_ps(x0, _mm512_set1_ps(c[0])), a1 = _mm512_mul_ps(x0, _mm512_set1_ps(c[8]));
+      __m512 a2 = _mm512_mul_ps(x0, _mm512_set1_ps(c[16])), a3 = _mm512_mul_ps(x0, _mm512_set1_ps(c[24]));
+      __m512 a4 = _mm512_mul_ps(x0, _mm512_set1_ps(c[32])), a5 = _mm512_mul_ps(x0, _mm512_set1_ps(c[40]));
+      __m512 a6 = _mm512_mul_ps(x0, _mm512_set1_ps(c[48])), a7 = _mm512_mul_ps(x0, _mm512_set1_ps(c[56]));
+      CB_FMA8(1, x1) CB_FMA8(2, x2) CB_FMA8(3, x3) CB_FMA8(4, x4) CB_FMA8(5, x5) CB_FMA8(6, x6) CB_FMA8(7, x7)
+      const __m512 m = _mm512_max_ps(_mm512_max_ps(_mm512_max_ps(a0, a1), _mm512_max_ps(a2, a3)),
+                                     _mm512_max_ps(_mm512_max_ps(a4, a5), _mm512_max_ps(a6, a7)));
+      bm = _mm512_max_ps(bm, m);
+    }
+    const __mmask16 gt = _mm512_cmp_ps_mask(bm, best, _CMP_GT_OQ);  // strict: the first block keeps a tie
+    best = _mm512_mask_mov_ps(best, gt, bm);
+    block = _mm512_mask_mov_epi32(block, gt, _mm512_set1_epi32(int32_t(b)));
+  }
+  alignas(64) float bv[kAvx512Rows];
+  alignas(64) int32_t bb[kAvx512Rows];
+  _mm512_store_ps(bv, best);
+  _mm512_store_si512(reinterpret_cast<__m512i*>(bb), block);
+  for (int i = 0; i < kAvx512Rows; ++i) {
+    const float* xi = rows + 8 * i;
+    const float* ct = codes_t + int64_t(bb[i]) * kAvx512Block;
+    __m512 acc = _mm512_mul_ps(_mm512_set1_ps(xi[0]), _mm512_loadu_ps(ct));
+    for (int d = 1; d < 8; ++d) acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[d]), _mm512_loadu_ps(ct + d * Kp), acc);
+    const unsigned eq = _mm512_cmp_ps_mask(acc, _mm512_set1_ps(bv[i]), _CMP_EQ_OQ);
+    // No match only when no dot beat −FLT_MAX (NaN inputs): the scalar routine decides.
+    out[i] = eq ? int64_t(bb[i]) * kAvx512Block + __builtin_ctz(eq) : argmax8_scalar(xi, codes_t, Kp);
+  }
+}
+
+#undef CB_FMA8
 
 }  // namespace
 
-__attribute__((target("avx512f"))) void argmax8_avx512(const float* rows, int64_t n, const float* codes_t,
-                                                        int64_t K, int64_t* out) {
-  alignas(64) float bestv[16];
-  alignas(64) int32_t besti[16];
-  const __m512i step = _mm512_set1_epi32(16);
+void argmax8_avx512(const float* rows, int64_t n, const float* codes, const float* codes_t, int64_t Kp,
+                    int64_t* out) {
   int64_t r = 0;
-  for (; r + kRowBlock <= n; r += kRowBlock) {
-    __m512 best[kRowBlock];
-    __m512i bidx[kRowBlock];
-    for (int i = 0; i < kRowBlock; ++i) {
-      best[i] = _mm512_set1_ps(-FLT_MAX);
-      bidx[i] = _mm512_setzero_si512();
-    }
-    __m512i cur = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const float* x = rows + r * 8;
-    for (int64_t k = 0; k < K; k += 16) {
-      __m512 c0 = _mm512_loadu_ps(codes_t + 0 * K + k), c1 = _mm512_loadu_ps(codes_t + 1 * K + k);
-      __m512 c2 = _mm512_loadu_ps(codes_t + 2 * K + k), c3 = _mm512_loadu_ps(codes_t + 3 * K + k);
-      __m512 c4 = _mm512_loadu_ps(codes_t + 4 * K + k), c5 = _mm512_loadu_ps(codes_t + 5 * K + k);
-      __m512 c6 = _mm512_loadu_ps(codes_t + 6 * K + k), c7 = _mm512_loadu_ps(codes_t + 7 * K + k);
-      for (int i = 0; i < kRowBlock; ++i) {
-        const float* xi = x + i * 8;
-        __m512 acc = _mm512_mul_ps(_mm512_set1_ps(xi[0]), c0);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[1]), c1, acc);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[2]), c2, acc);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[3]), c3, acc);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[4]), c4, acc);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[5]), c5, acc);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[6]), c6, acc);
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(xi[7]), c7, acc);
-        __mmask16 gt = _mm512_cmp_ps_mask(acc, best[i], _CMP_GT_OQ);
-        best[i] = _mm512_mask_mov_ps(best[i], gt, acc);
-        bidx[i] = _mm512_mask_mov_epi32(bidx[i], gt, cur);
-      }
-      cur = _mm512_add_epi32(cur, step);
-    }
-    for (int i = 0; i < kRowBlock; ++i) {
-      _mm512_store_ps(bestv, best[i]);
-      _mm512_store_si512(reinterpret_cast<__m512i*>(besti), bidx[i]);
-      out[r + i] = reduce_lanes(bestv, besti, 16);
-    }
+  for (; r + kAvx512Rows <= n; r += kAvx512Rows) argmax16x8(rows + r * 8, codes, codes_t, Kp, out + r);
+  if (r < n) {  // tail: pad to 16 rows with zeros, keep the valid answers
+    float buf[kAvx512Rows * 8] = {};
+    int64_t tmp[kAvx512Rows];
+    for (int64_t i = 0; i < (n - r) * 8; ++i) buf[i] = rows[r * 8 + i];
+    argmax16x8(buf, codes, codes_t, Kp, tmp);
+    for (int64_t i = 0; i < n - r; ++i) out[r + i] = tmp[i];
   }
-  for (; r < n; ++r) out[r] = argmax8_scalar(rows + r * 8, codes_t, K);  // tail rows
 }
 
 }  // namespace cb::detail

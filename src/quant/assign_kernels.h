@@ -15,7 +15,8 @@ int64_t argmax8_scalar(const float* x, const float* codes_t, int64_t K);
 void argmax8_avx2(const float* rows, int64_t n, const float* codes, const float* codes_t, int64_t Kp,
                   int64_t* out);
 
-// AVX-512: rows (n, 8); codes_t (8, K), K % 16 == 0 (padded as for AVX2) → out (n).
-void argmax8_avx512(const float* rows, int64_t n, const float* codes_t, int64_t K, int64_t* out);
+// AVX-512: same layouts and padding as AVX2 → out (n).
+void argmax8_avx512(const float* rows, int64_t n, const float* codes, const float* codes_t, int64_t Kp,
+                    int64_t* out);
 
 }  // namespace cb::detail

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/precision.h"
 #include "io/safetensors.h"
 
 namespace cb {
@@ -41,8 +42,21 @@ std::string text_key(const std::string& text) { return hex64(fnv1a64(text, fnv1a
 
 }  // namespace
 
-std::string FrozenTowerCache::fingerprint(const Bridge& bridge, Modality m) {
+at::Tensor frozen_trunk_output(const Bridge& bridge, Modality m, const at::Tensor& input, at::ScalarType dtype) {
+  at::NoGradGuard no_grad;
+  PrecisionScope precision(dtype);
+  return bridge.trunk(m, bridge.tokens(m, input), nullptr).to(at::kFloat);  // (B·S, L, D)
+}
+
+at::Tensor frozen_pooled_text(const Bridge& bridge, const at::Tensor& tokens, at::ScalarType dtype) {
+  at::NoGradGuard no_grad;
+  PrecisionScope precision(dtype);
+  return bridge.head_embedding(Modality::Text, tokens).to(at::kFloat);  // (B, d_c)
+}
+
+std::string FrozenTowerCache::fingerprint(const Bridge& bridge, Modality m, at::ScalarType dtype) {
   uint64_t h = fnv1a64(std::string_view(kCacheFormat));
+  if (dtype != at::kFloat) h = fnv1a64(precision_name(dtype), h);  // fp32 files of older runs stay valid
   h = fnv1a64(bridge.kind(), h);
   h = fnv1a64(bridge.config_json().dump(), h);
   h = fnv1a64(modality_name(m), h);
@@ -58,8 +72,9 @@ std::string FrozenTowerCache::fingerprint(const Bridge& bridge, Modality m) {
   return hex64(h);
 }
 
-FrozenTowerCache::FrozenTowerCache(const Bridge& bridge, Modality m, const InputPipeline& inputs, const std::string& dir)
-    : bridge_(bridge), m_(m), inputs_(inputs), fingerprint_(fingerprint(bridge, m)) {
+FrozenTowerCache::FrozenTowerCache(const Bridge& bridge, Modality m, const InputPipeline& inputs, const std::string& dir,
+                                   at::ScalarType dtype)
+    : bridge_(bridge), m_(m), inputs_(inputs), dtype_(dtype), fingerprint_(fingerprint(bridge, m, dtype)) {
   path_ = (fs::path(dir) / fmt::format("bridge-{}-{}.safetensors", modality_name(m), fingerprint_)).string();
   if (!fs::exists(path_)) return;
   try {  // a cache is derived data: a damaged one is rebuilt, never trusted and never fatal
@@ -109,7 +124,7 @@ at::Tensor FrozenTowerCache::trunk_output(const std::vector<const data::Item*>& 
     for (size_t i : idx) sub.push_back(items[i]);
     const at::Tensor input = inputs_.batch(sub);
     const FlatInput fi = bridge_.flatten_clips(m_, input);
-    const at::Tensor z = bridge_.trunk(m_, bridge_.tokens(m_, input), nullptr);  // (B·S, L, D)
+    const at::Tensor z = frozen_trunk_output(bridge_, m_, input, dtype_);  // (B·S, L, D)
     const at::Tensor zs = z.view({fi.batch, fi.clips, z.size(1), z.size(2)});
     std::vector<at::Tensor> r;
     for (int64_t b = 0; b < fi.batch; ++b) r.push_back(zs[b]);  // (S, L, D)
@@ -126,7 +141,7 @@ at::Tensor FrozenTowerCache::pooled_text(const std::vector<std::string>& texts) 
   auto per_text = lookup(keys, [&](const std::vector<size_t>& idx) {
     std::vector<std::string> sub;
     for (size_t i : idx) sub.push_back(texts[i]);
-    const at::Tensor pooled = bridge_.head_embedding(Modality::Text, inputs_.tokenize(sub));  // (B, d_c)
+    const at::Tensor pooled = frozen_pooled_text(bridge_, inputs_.tokenize(sub), dtype_);  // (B, d_c)
     std::vector<at::Tensor> r;
     for (int64_t b = 0; b < pooled.size(0); ++b) r.push_back(pooled[b]);
     return r;

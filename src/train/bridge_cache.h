@@ -11,7 +11,7 @@
 // file misses — or of the prompt text. One file per tower:
 //   DIR/bridge-<modality>-<fingerprint>.safetensors
 // with fingerprint = FNV-1a 64 over the cache format, the bridge kind and architecture, the
-// tower's input spec and every tensor of the tower (names, shapes, bytes). A file whose
+// tower's input spec, every tensor of the tower (names, shapes, bytes) and, for bf16, the dtype. A file whose
 // fingerprint or checksum does not match is ignored with a warning and rebuilt.
 #pragma once
 #include <ATen/ATen.h>
@@ -28,10 +28,18 @@
 
 namespace cb {
 
+// The frozen tower's forward itself, cached or not (the trainer calls these when the cache is
+// off, so a cache never changes a result): under PrecisionScope(dtype), returned in fp32.
+// Non-text: the trunk output (B·S, L, D_M) of `input`; text: pooled head embeddings (B, d_c).
+at::Tensor frozen_trunk_output(const Bridge& bridge, Modality m, const at::Tensor& input, at::ScalarType dtype);
+at::Tensor frozen_pooled_text(const Bridge& bridge, const at::Tensor& tokens, at::ScalarType dtype);
+
 class FrozenTowerCache {
  public:
-  // Opens (or starts) the cache file of tower `m` of `bridge` in `dir` (created on flush).
-  FrozenTowerCache(const Bridge& bridge, Modality m, const InputPipeline& inputs, const std::string& dir);
+  // Opens (or starts) the cache file of tower `m` of `bridge` in `dir` (created on flush);
+  // entries are computed in `dtype` (fp32 or bf16; part of the fingerprint when bf16).
+  FrozenTowerCache(const Bridge& bridge, Modality m, const InputPipeline& inputs, const std::string& dir,
+                   at::ScalarType dtype = at::kFloat);
 
   Modality modality() const { return m_; }
   const std::string& path() const { return path_; }
@@ -47,8 +55,8 @@ class FrozenTowerCache {
   int64_t hits() const { return hits_; }
   int64_t misses() const { return misses_; }
   size_t entries() const { return entries_.size(); }
-  // The fingerprint of a tower (hex), as in the file name.
-  static std::string fingerprint(const Bridge& bridge, Modality m);
+  // The fingerprint of a tower computed in `dtype` (hex), as in the file name.
+  static std::string fingerprint(const Bridge& bridge, Modality m, at::ScalarType dtype = at::kFloat);
 
  private:
   // Looks up `keys`; computes the missing ones with `compute(indices)` → one tensor per index.
@@ -58,6 +66,7 @@ class FrozenTowerCache {
   const Bridge& bridge_;
   Modality m_;
   const InputPipeline& inputs_;
+  at::ScalarType dtype_;
   std::string path_, fingerprint_;
   std::map<std::string, at::Tensor> entries_;
   bool dirty_ = false;

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/memory_budget.h"
+#include "core/precision.h"
 #include "core/progress.h"
 #include "io/mapped_file.h"
 #include "train/losses.h"
@@ -151,10 +152,16 @@ void Trainer::open_bridge_caches() {
   // Several processes: one cache per rank (each fills its own as its rows need entries).
   if (!dir.empty() && dp_.active()) dir += "/rank-" + std::to_string(dp_.rank());
   std::vector<std::string> why_not;
-  const auto towers = cacheable_towers(cfg_.model, cfg_.optim.freeze_bridge_heads, model_->bridge(), &why_not);
+  frozen_towers_ = cacheable_towers(cfg_.model, cfg_.optim.freeze_bridge_heads, model_->bridge(), &why_not);
+  const PrecisionChoice prec =
+      choose_precision(opt_.dtype, at::Device(at::kCPU), "--dtype", model_->bridge().widest_tower());
+  frozen_dtype_ = prec.dtype;
+  // The rule is a CPU-feature test: processes on different kinds of CPU may resolve it differently.
+  dp_.check_same("--dtype choice (the frozen towers' type)", fnv1a64(precision_name(frozen_dtype_)));
+  if (!opt_.quiet && !frozen_towers_.empty()) fmt::print(stderr, "train: frozen bridge towers run in {}\n", prec.why);
   if (dir.empty()) return;
-  for (Modality m : towers) {
-    caches_[m] = std::make_unique<FrozenTowerCache>(model_->bridge(), m, *inputs_, dir);
+  for (Modality m : frozen_towers_) {
+    caches_[m] = std::make_unique<FrozenTowerCache>(model_->bridge(), m, *inputs_, dir, frozen_dtype_);
     if (!opt_.quiet)
       fmt::print(stderr, "train: frozen {} tower read from the bridge cache {} ({} entries)\n", modality_name(m),
                  caches_[m]->path(), caches_[m]->entries());
@@ -181,8 +188,11 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& global_plan) 
   std::map<Modality, at::Tensor> input;
   for (Modality m : cfg_.model.modality_pair) {
     FrozenTowerCache* cache = bridge_cache(m);
-    if (cache && m == Modality::Text) {
-      enc[m] = model_->encode_pooled_text(cache->pooled_text(plan.prompts));
+    const bool frozen = std::find(frozen_towers_.begin(), frozen_towers_.end(), m) != frozen_towers_.end();
+    if (frozen && m == Modality::Text) {  // cached or computed as the cache would
+      enc[m] = model_->encode_pooled_text(cache ? cache->pooled_text(plan.prompts)
+                                                : frozen_pooled_text(model_->bridge(), inputs_->tokenize(plan.prompts),
+                                                                     frozen_dtype_));
       continue;
     }
     if (m != Modality::Text && (!cache || cfg_.model.reconstructs(m)))
@@ -191,6 +201,12 @@ std::map<std::string, double> Trainer::train_step(const BatchPlan& global_plan) 
       int64_t clips = 1;
       at::Tensor z = cache->trunk_output(plan.items.at(m), &clips);  // (B·S, L, D)
       enc[m] = model_->encode_trunk_output(m, z, int64_t(plan.items.at(m).size()), clips);
+      continue;
+    }
+    if (frozen && m != Modality::Text) {  // cache off: the same forward, every step
+      const FlatInput fi = model_->bridge().flatten_clips(m, input[m]);
+      enc[m] = model_->encode_trunk_output(m, frozen_trunk_output(model_->bridge(), m, input[m], frozen_dtype_),
+                                           fi.batch, fi.clips);
       continue;
     }
     if (m == Modality::Text) input[m] = inputs_->tokenize(plan.prompts);

@@ -42,6 +42,9 @@ struct TrainOptions {
   int64_t stop_after = -1;  // testing: stop (as if killed) after this many global steps
   bool force = false;       // replace a previous run in out_dir (otherwise a non-empty out_dir is refused)
   std::string bridge_cache = "auto";  // frozen-bridge cache directory, "auto" or "off" (train/bridge_cache.h)
+  // The frozen bridge towers' forwards (cached or not): auto|fp32|bf16 (core/precision.h).
+  // Everything that trains runs in fp32 whatever this says.
+  std::string dtype = "auto";
   // Several processes (train/distributed.h): the rendezvous and collective timeout, seconds.
   double dist_timeout_s = 300;
   // Testing the failure paths: rank `hang_rank` stops answering (sleeps) before global step
@@ -95,6 +98,8 @@ class Trainer {
   std::unique_ptr<BatchPlanner> planner_;
   std::unique_ptr<AdamW> adam_;
   std::map<Modality, std::unique_ptr<FrozenTowerCache>> caches_;  // the frozen towers' outputs
+  std::vector<Modality> frozen_towers_;      // towers that train nothing (cached or not)
+  at::ScalarType frozen_dtype_ = at::kFloat;  // their forwards' type (opt_.dtype resolved)
   LossBalancer balancer_;
   TrainState state_;
 };

@@ -15,6 +15,12 @@ namespace cb {
 
 namespace {
 
+// LayerNorm in its weights' type. Under bf16 autocast (core/precision.h) a token tensor may
+// arrive in bf16 while the weights stay fp32, which libtorch 1.13's CPU kernel refuses; the
+// norm then runs in fp32 (and the next product goes back to bf16).
+at::Tensor layer_norm_like_weights(const at::Tensor& x, int64_t D, const at::Tensor& w, const at::Tensor& b, double eps) {
+  return at::layer_norm(x.scalar_type() == w.scalar_type() ? x : x.to(w.scalar_type()), {D}, w, b, eps);
+}
 
 }  // namespace
 
@@ -98,7 +104,7 @@ at::Tensor ImageBindModel::stem(Modality m, const at::Tensor& input) const {
       at::Tensor y = at::linear(p, w, bias);  // (N, P, D)
       if (c.stem_ln_eps) {
         const std::string ln = c.stem_norm_prefix();
-        y = at::layer_norm(y, {c.embed_dim}, param(ln + ".weight"), param(ln + ".bias"), *c.stem_ln_eps);
+        y = layer_norm_like_weights(y, c.embed_dim, param(ln + ".weight"), param(ln + ".bias"), *c.stem_ln_eps);
       }
       return y;
     }
@@ -107,7 +113,7 @@ at::Tensor ImageBindModel::stem(Modality m, const at::Tensor& input) const {
   t = t.flatten(2).transpose(1, 2);  // (N, P, D), patches row-major
   if (c.stem_ln_eps) {
     const std::string ln = c.stem_norm_prefix();
-    t = at::layer_norm(t, {c.embed_dim}, param(ln + ".weight"), param(ln + ".bias"), *c.stem_ln_eps);
+    t = layer_norm_like_weights(t, c.embed_dim, param(ln + ".weight"), param(ln + ".bias"), *c.stem_ln_eps);
   }
   return t;
 }
@@ -209,9 +215,9 @@ at::Tensor ImageBindModel::block_forward(const ModalityConfig& c, int64_t i, con
   const std::string b = c.block_key(i);
   const double dp = c.num_blocks > 1 ? c.drop_path * double(i) / double(c.num_blocks - 1) : 0.0;  // linspace
   const int64_t D = c.embed_dim;
-  at::Tensor h = at::layer_norm(x, {D}, param(b + "norm_1.weight"), param(b + "norm_1.bias"), c.block_ln_eps);
+  at::Tensor h = layer_norm_like_weights(x, D, param(b + "norm_1.weight"), param(b + "norm_1.bias"), c.block_ln_eps);
   at::Tensor y = x + drop_path(attention(c, i, h, lora), dp);
-  h = at::layer_norm(y, {D}, param(b + "norm_2.weight"), param(b + "norm_2.bias"), c.block_ln_eps);
+  h = layer_norm_like_weights(y, D, param(b + "norm_2.weight"), param(b + "norm_2.bias"), c.block_ln_eps);
   h = linear(b + "mlp.fc1.weight", b + "mlp.fc1.bias", h, lora);  // (N, L, M)
   h = at::gelu(h);                                                 // exact (erf)
   h = linear(b + "mlp.fc2.weight", b + "mlp.fc2.bias", h, lora);  // (N, L, D)
@@ -227,7 +233,7 @@ at::Tensor ImageBindModel::trunk(Modality m, const at::Tensor& tokens, const Lor
                            modality_name(lora->modality), c.name());
   at::Tensor x = tokens;
   if (c.pre_ln_eps) {
-    x = at::layer_norm(x, {c.embed_dim}, param(c.pre_ln_prefix() + ".weight"), param(c.pre_ln_prefix() + ".bias"),
+    x = layer_norm_like_weights(x, c.embed_dim, param(c.pre_ln_prefix() + ".weight"), param(c.pre_ln_prefix() + ".bias"),
                        *c.pre_ln_eps);
     if (trace) trace->pre_ln = x;
   }
@@ -245,7 +251,7 @@ at::Tensor ImageBindModel::head_all_tokens(Modality m, const at::Tensor& trunk_o
   CB_CHECK_INPUT(c.head_order == HeadOrder::LayerNormAllThenSelect,
                  "{} has no per-token head output (it pools the end-of-text token)", c.name());
   const std::string ln = c.head_ln_prefix();
-  at::Tensor x = at::layer_norm(trunk_out, {c.embed_dim}, param(ln + ".weight"), param(ln + ".bias"), c.head_ln_eps);
+  at::Tensor x = layer_norm_like_weights(trunk_out, c.embed_dim, param(ln + ".weight"), param(ln + ".bias"), c.head_ln_eps);
   return at::linear(x, param(c.head_proj_key));  // (N, L, out)
 }
 
@@ -259,9 +265,9 @@ at::Tensor ImageBindModel::head(Modality m, const at::Tensor& trunk_out, const a
                    "{} head: the token ids (N, L) are needed to find the end-of-text position", c.name());
     at::Tensor eot = text_ids.argmax(-1).to(trunk_out.device());  // first maximum
     x = trunk_out.index({at::arange(N, eot.options()), eot});        // (N, D)
-    x = at::layer_norm(x, {c.embed_dim}, param(ln + ".weight"), param(ln + ".bias"), c.head_ln_eps);
+    x = layer_norm_like_weights(x, c.embed_dim, param(ln + ".weight"), param(ln + ".bias"), c.head_ln_eps);
   } else {
-    x = at::layer_norm(trunk_out, {c.embed_dim}, param(ln + ".weight"), param(ln + ".bias"), c.head_ln_eps);
+    x = layer_norm_like_weights(trunk_out, c.embed_dim, param(ln + ".weight"), param(ln + ".bias"), c.head_ln_eps);
     x = x.select(1, c.select_token);  // (N, D)
     if (training_ && c.head_dropout > 0) {
       const double keep = 1.0 - c.head_dropout;
