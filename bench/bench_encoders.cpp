@@ -1,14 +1,15 @@
 // bench_encoders.cpp — ImageBind-Huge forward throughput on CPU (random weights built in
 // memory, nothing read from disk): vision (B,3,224,224), text (B,77) ids, audio single clips
-// (B,1,128,204), at each batch size, fp32 (baseline) and bf16 (contender); prints items/s and
-// the bf16/fp32 ratio. Results: docs/bench/encoders.md.
-//   codebind_bench encoders [modalities=vision,text,audio] [batch=1,8] [dtypes=fp32,bf16] [reps=2]
+// (B,1,128,204), at each batch size, fp32 (baseline) and bf16 / bf16 autocast (contenders);
+// prints items/s and the ratios to fp32. Results: docs/bench/encoders.md.
+//   codebind_bench encoders [modalities=vision,text,audio] [batch=1,8] [dtypes=fp32,bf16,autocast] [reps=2]
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
 #include <sstream>
 
 #include "bench_registry.h"
+#include "core/precision.h"
 #include "core/threads.h"
 #include "encoders/imagebind/imagebind_model.h"
 
@@ -57,17 +58,24 @@ int bench_encoders(const cb::bench::BenchArgs& a) {
       const at::Tensor x = make_input(m, B);
       std::map<std::string, double> ips;
       for (const auto& dt : dtypes) {
+        // bf16: the model cast once (embed --weights); autocast: fp32 weights under CPU autocast
+        // to bf16, cast per product (eval, train's frozen towers: core/precision.h).
+        const bool autocast = dt == "autocast";
         const at::ScalarType st = dt == "bf16" ? at::kBFloat16 : at::kFloat;
         cb::ImageBindModel run = model;  // shares storage; to() below makes a cast copy only for bf16
         if (st != at::kFloat) run.to(at::kCPU, st);
         at::Tensor xi = at::isFloatingType(x.scalar_type()) ? x.to(st) : x;
-        double s = cb::bench::median_seconds(reps, [&] { run.embed(m, xi); });
+        double s = cb::bench::median_seconds(reps, [&] {
+          cb::PrecisionScope scope(autocast ? at::kBFloat16 : at::kFloat);
+          run.embed(m, xi);
+        });
         ips[dt] = double(B) / s;
         fmt::print("{:<8} {:>5} {:>6} {:>10.3f} {:>10.2f}\n", mn, B, dt, s, ips[dt]);
         std::fflush(stdout);
       }
-      if (ips.count("fp32") && ips.count("bf16"))
-        fmt::print("{:<8} {:>5} ratio bf16/fp32 = {:.2f}x\n", mn, B, ips["bf16"] / ips["fp32"]);
+      for (const char* c : {"bf16", "autocast"})
+        if (ips.count("fp32") && ips.count(c))
+          fmt::print("{:<8} {:>5} ratio {}/fp32 = {:.2f}x\n", mn, B, c, ips[c] / ips["fp32"]);
     }
   }
   return 0;
