@@ -15,7 +15,7 @@ Errors in the input (a missing file, a bad config key, an unknown modality) rais
 """
 import torch  # noqa: F401  (loads libtorch before the native module, which links the same libraries)
 
-from ._codebind import InputError, __version__, set_threads  # noqa: F401
+from ._codebind import InputError, __version__, read_safetensors, set_threads  # noqa: F401
 from ._model import Model, load  # noqa: F401
 from ._quantiser import MultimodalQuantiser, QuantiserOutput  # noqa: F401
 from ._index import Index  # noqa: F401
@@ -23,4 +23,4 @@ from ._jobs import evaluate, train  # noqa: F401
 from . import data  # noqa: F401
 
 __all__ = ["InputError", "Model", "load", "MultimodalQuantiser", "QuantiserOutput", "Index", "train", "evaluate",
-           "data", "set_threads", "__version__"]
+           "data", "read_safetensors", "set_threads", "__version__"]

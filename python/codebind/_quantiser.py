@@ -29,7 +29,8 @@ class MultimodalQuantiser(torch.nn.Module):
     ``commit`` has the commitment gradient. In training mode the call also updates the
     codebooks (EMA, k-means initialisation on the first batch, dead-code re-seeding).
     The codebooks' state tensors are this module's buffers and share memory with the C++
-    quantiser, so ``state_dict()`` / ``load_state_dict()`` round-trip it.
+    quantiser (a training call that replaces a codebook tensor re-points the buffer, so hold
+    the module, not a buffer), and ``state_dict()`` / ``load_state_dict()`` round-trip it.
     """
 
     def __init__(self, modalities: Sequence[str] = ("vision", "audio"), shared_width: int = 1024,
@@ -49,8 +50,18 @@ class MultimodalQuantiser(torch.nn.Module):
 
     def forward(self, x: torch.Tensor, modality: str, tokens_per_sample: int = 1) -> QuantiserOutput:
         o = self._q.forward(x, modality, self.training, tokens_per_sample)
+        if self.training:
+            self._rebind()
         return QuantiserOutput(o["z_c"], o.get("z_s"), o["z"], o["commit"], o.get("shared_indices"),
                                o.get("specific_indices"))
+
+    def _rebind(self) -> None:
+        # A training call may give a codebook a new tensor (k-means initialisation, the EMA
+        # quotient, re-seeding): point the buffers at the live ones again (no copy).
+        state = self._q.state()
+        for key, name in self._names.items():
+            if name.rsplit(".", 1)[-1] not in _SNAPSHOTS and getattr(self, key).data_ptr() != state[name].data_ptr():
+                self._buffers[key] = state[name]
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, modality: str):

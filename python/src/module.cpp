@@ -17,6 +17,7 @@
 #include "core/precision.h"
 #include "core/threads.h"
 #include "data/manifest.h"
+#include "io/safetensors.h"
 #include "quant/multimodal_quantiser.h"
 #include "train/trainer.h"
 
@@ -78,6 +79,14 @@ void bind(py::module_& m) {
   });
   m.attr("__version__") = CODEBIND_VERSION;
   m.def("set_threads", [](int n) { configure_threads(n); }, py::arg("n"), "torch/OpenMP threads (0: all cores)");
+  m.def("read_safetensors",
+        [](const std::string& path) {
+          const SafetensorsFile f(path);
+          py::dict d;
+          for (const std::string& k : f.keys()) d[py::str(k)] = f.get(k).clone();  // own memory: the file closes
+          return d;
+        },
+        py::arg("path"), "every tensor of a .safetensors file (InputError naming the file when it is malformed)");
   m.def("_same_tensor", [](const at::Tensor& t) { return t; },
         "returns its argument through C++ (tests: the data pointer survives the round trip)");
 
