@@ -19,4 +19,13 @@ if [ "${CODEBIND_SKIP_FUZZ:-0}" != 1 ] && command -v clang++ >/dev/null; then
 fi
 echo "== ctest"
 ctest --test-dir "$BUILD" --output-on-failure -j 2 || status=1
+if [ -f "$BUILD/python/codebind/__init__.py" ]; then
+  # Debian's interpreter (the one with python3-torch), not whichever python3 is first on PATH.
+  echo "== pytest (the Python package)"
+  PYTHONPATH="$BUILD/python" CODEBIND_BUILD="$BUILD" CODEBIND_FIXTURES="$FIX" \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider "$(dirname "$0")/../python/tests" || status=1
+else
+  echo "== pytest skipped: $BUILD/python not built (scripts/setup.sh installs python3-torch and pybind11-dev)"
+  status=1
+fi
 exit $status

@@ -21,6 +21,9 @@ PKGS=(
   fonts-dejavu-core fonts-liberation2 fonts-freefont-ttf fonts-noto-core fonts-urw-base35
   # fuzzing and benchmarks baseline
   clang libclang-rt-14-dev libfaiss-dev
+  # the Python package (python/): Debian's torch for python3 is built from the same sources as
+  # libtorch-dev, so tensors cross without a copy
+  python3-dev python3-torch pybind11-dev python3-pytest
 )
 
 SUDO=""

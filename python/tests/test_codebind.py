@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import codebind
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 
 def test_tensors_cross_without_a_copy():
@@ -161,9 +161,8 @@ def test_train_and_evaluate_return_results(tiny_run, tmp_path):
     cli = json.loads((run / "metrics.json").read_text())
     assert cli["zero_shot"] == metrics["zero_shot"]
     bridge = run.parent / "bridge"
-    model_path = codebind.train(str(run.parent.parent / "configs_unused") if False else
-                                str(__import__("conftest").ROOT / "configs" / "codebind_tiny_test.json"),
-                                str(data), str(tmp_path / "run2"), str(bridge))
+    model_path = codebind.train(str(ROOT / "configs" / "codebind_tiny_test.json"), str(data), str(tmp_path / "run2"),
+                                str(bridge))
     assert model_path.endswith("model.safetensors")
     assert codebind.load(model_path).modalities
 
@@ -179,3 +178,16 @@ def test_bad_input_raises_input_error_with_the_message(tmp_path):
         codebind.read_safetensors(str(bad))
     with pytest.raises(codebind.InputError):
         codebind.data.read_manifest(str(tmp_path))
+
+
+def test_examples_run(tiny_run, capsys):
+    import runpy
+    import sys
+    data, run = tiny_run
+    sys.argv = ["embed_and_search.py", str(run), str(data), "a photo of a dog"]
+    runpy.run_path(str(ROOT / "examples" / "python" / "embed_and_search.py"), run_name="__main__")
+    assert "items indexed" in capsys.readouterr().out
+    ns = runpy.run_path(str(ROOT / "examples" / "python" / "quantiser_bottleneck.py"))
+    first = ns["main"](2)
+    last = ns["main"](60)
+    assert last < first, "training the bottleneck model lowers its loss"
