@@ -23,7 +23,7 @@ PKGS=(
   clang libclang-rt-14-dev libfaiss-dev
   # the Python package (python/): Debian's torch for python3 is built from the same sources as
   # libtorch-dev, so tensors cross without a copy
-  python3-dev python3-torch pybind11-dev python3-pytest
+  python3-dev python3-torch pybind11-dev python3-pytest python3-build python3-venv
 )
 
 SUDO=""

@@ -5,7 +5,7 @@ import os
 from typing import List, Optional, Sequence
 
 from . import _codebind
-from ._model import Model
+from ._model import Model, _tty
 
 
 class Index:
@@ -18,7 +18,7 @@ class Index:
     @classmethod
     def build(cls, model: Model, data: str) -> "Index":
         """Every item of every split of the dataset at ``data``, through ``model``."""
-        return cls(_codebind._build_index(model._native, os.fspath(data)))
+        return cls(_codebind._build_index(model._native, os.fspath(data), _tty()))
 
     @classmethod
     def load(cls, path: str) -> "Index":

@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Dict, Sequence, Union
 
 import torch
 
 from . import _codebind
+
+
+def _tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class Model:
@@ -38,7 +46,8 @@ class Model:
         """Embeddings and codes, CLS token, exactly as ``codebind embed --run`` and evaluation compute them.
 
         ``inputs``: file paths (read through the run's preprocessing), texts when
-        ``modality == "text"``, or a tensor already shaped as the tower's input batch.
+        ``modality == "text"``, or a tensor (or numpy array) already shaped as the tower's input
+        batch. A progress bar is drawn on stderr when it is a terminal.
         Returns a dict of tensors with one row per input: ``shared`` (z_c, normalised),
         ``specific`` (z_s), ``z`` (both halves), ``shared_codes`` / ``specific_codes`` (int64
         code indices), ``raw`` / ``shared_raw`` / ``specific_raw`` (before quantisation).
@@ -46,9 +55,11 @@ class Model:
         """
         if isinstance(inputs, torch.Tensor):
             return self._native.embed_tensor(modality, inputs)
+        if hasattr(inputs, "__array_interface__"):  # a numpy array: the same memory as a tensor
+            return self._native.embed_tensor(modality, torch.from_numpy(inputs))
         if isinstance(inputs, (str, os.PathLike)):
             raise _codebind.InputError("embed: inputs must be a list of paths or texts (got a single string)")
-        return self._native.embed_inputs(modality, [os.fspath(x) for x in inputs], batch)
+        return self._native.embed_inputs(modality, [os.fspath(x) for x in inputs], batch, _tty())
 
     def load_inputs(self, modality: str, paths: Sequence[str]) -> torch.Tensor:
         """The tower's input batch for these files (the trainer's readers and preprocessing)."""

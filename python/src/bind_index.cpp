@@ -29,12 +29,12 @@ void bind_index(py::module_& m) {
       .def_property_readonly("bytes_per_item", &Index::search_bytes_per_item);
 
   m.def("_build_index",
-        [](Model& model, const std::string& data_dir) {
+        [](Model& model, const std::string& data_dir, bool progress) {
           py::gil_scoped_release release;
           attach_codebooks(model.rm);
-          return std::make_shared<Index>(build_index_from_run(model.rm, data_dir, /*progress=*/false));
+          return std::make_shared<Index>(build_index_from_run(model.rm, data_dir, progress));
         },
-        py::arg("model"), py::arg("data"));
+        py::arg("model"), py::arg("data"), py::arg("progress") = false);
   m.def("_search",
         [](const Index& ix, Model& model, const std::string& modality, const std::vector<std::string>& inputs, int k,
            const std::string& mode, int rerank) {

@@ -29,35 +29,24 @@ namespace {
 // nlohmann::json → Python objects through the json module (metrics are small).
 py::object to_python(const nlohmann::json& j) { return py::module_::import("json").attr("loads")(j.dump()); }
 
-py::dict embedding_dict(const CodeBindEmbedding& e) {
+// d[key] = t for the tensors that are defined (a modality without a specific half has none).
+py::dict defined_tensors(std::initializer_list<std::pair<const char*, const at::Tensor*>> kv) {
   py::dict d;
-  auto put = [&](const char* k, const at::Tensor& t) {
-    if (t.defined()) d[k] = t;
-  };
-  put("shared", e.z_c);
-  put("specific", e.z_s);
-  put("z", e.z);
-  put("shared_codes", e.shared_codes);
-  put("specific_codes", e.specific_codes);
-  put("raw", e.raw);
-  put("shared_raw", e.shared_raw);
-  put("specific_raw", e.specific_raw);
+  for (const auto& [k, t] : kv)
+    if (t->defined()) d[k] = *t;
   return d;
+}
+
+py::dict embedding_dict(const CodeBindEmbedding& e) {
+  return defined_tensors({{"shared", &e.z_c}, {"specific", &e.z_s}, {"z", &e.z}, {"shared_codes", &e.shared_codes},
+                          {"specific_codes", &e.specific_codes}, {"raw", &e.raw}, {"shared_raw", &e.shared_raw},
+                          {"specific_raw", &e.specific_raw}});
 }
 
 // Codes of the quantiser's output, as a dict of tensors (graph kept: autograd flows through).
 py::dict quantiser_output(const QuantiserOutput& o) {
-  py::dict d;
-  auto put = [&](const char* k, const at::Tensor& t) {
-    if (t.defined()) d[k] = t;
-  };
-  put("z_c", o.z_c);
-  put("z_s", o.z_s);
-  put("z", o.z);
-  put("commit", o.commit);
-  put("shared_indices", o.shared_indices);
-  put("specific_indices", o.specific_indices);
-  return d;
+  return defined_tensors({{"z_c", &o.z_c}, {"z_s", &o.z_s}, {"z", &o.z}, {"commit", &o.commit},
+                          {"shared_indices", &o.shared_indices}, {"specific_indices", &o.specific_indices}});
 }
 
 std::vector<Modality> parse_modalities(const std::vector<std::string>& names) {
@@ -102,16 +91,17 @@ void bind(py::module_& m) {
                              })
       .def_property_readonly("dtype", [](const Model& x) { return precision_name(x.rm.model->inference_dtype()); })
       .def("embed_inputs",
-           [](Model& x, const std::string& modality, const std::vector<std::string>& inputs, int64_t batch) {
+           [](Model& x, const std::string& modality, const std::vector<std::string>& inputs, int64_t batch,
+              bool progress) {
              const Modality mm = parse_modality(modality, "modality");
              CodeBindEmbedding e;
              {
                py::gil_scoped_release release;
-               e = embed_inputs(x.rm, mm, inputs, batch);
+               e = embed_inputs(x.rm, mm, inputs, batch, progress);
              }
              return embedding_dict(e);
            },
-           py::arg("modality"), py::arg("inputs"), py::arg("batch") = 16)
+           py::arg("modality"), py::arg("inputs"), py::arg("batch") = 16, py::arg("progress") = false)
       .def("embed_tensor",
            [](Model& x, const std::string& modality, const at::Tensor& input) {
              const Modality mm = parse_modality(modality, "modality");

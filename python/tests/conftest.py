@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILD = Path(os.environ.get("CODEBIND_BUILD", ROOT / "build" / "ci"))
+BUILD = (ROOT / os.environ.get("CODEBIND_BUILD", "build/ci")).resolve()
 EXE = BUILD / "codebind"
-FIXTURES = Path(os.environ.get("CODEBIND_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+FIXTURES = Path(os.environ.get("CODEBIND_FIXTURES", ROOT.parent / "shared" / "fixtures")).resolve()
 
 
 def run_cli(*args, check=True):

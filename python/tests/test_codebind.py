@@ -4,6 +4,7 @@ backward pass, embed / index search equal to the CLI's on the same run, train / 
 dicts, and one-line InputErrors."""
 import json
 import math
+import os
 
 import pytest
 import torch
@@ -191,3 +192,26 @@ def test_examples_run(tiny_run, capsys):
     first = ns["main"](2)
     last = ns["main"](60)
     assert last < first, "training the bottleneck model lowers its loss"
+
+
+def test_wheel_installs_into_a_venv_that_sees_debians_torch(tmp_path):
+    import importlib.util
+    import subprocess
+    import sys
+    from conftest import BUILD
+    if importlib.util.find_spec("build") is None:
+        pytest.skip("python3-build not installed")
+    env = dict(os.environ, CODEBIND_BUILD_DIR=str(BUILD))
+    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(tmp_path / "dist"),
+                    str(ROOT / "python")], check=True, env=env, capture_output=True)
+    wheels = list((tmp_path / "dist").glob("codebind-*.whl"))
+    assert len(wheels) == 1 and "linux" in wheels[0].name
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--no-index", "--no-deps", "-q", str(wheels[0])], check=True)
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([str(py), "-c", "import codebind, torch; print(codebind.__file__); "
+                          "t = torch.ones(3); print(codebind._codebind._same_tensor(t).data_ptr() == t.data_ptr())"],
+                         check=True, capture_output=True, text=True, cwd=str(tmp_path), env=clean).stdout.split()
+    assert out[0].startswith(str(venv)) and out[1] == "True"
