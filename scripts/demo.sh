@@ -38,9 +38,9 @@ step "3/5 train CodeBind on the frozen bridge"
 step "4/5 evaluate the baseline"
 "$CB" eval --run "$OUT/bridge" --data "$DATA" --quiet
 step "5/5 evaluate CodeBind against the baseline"
-"$CB" eval --run "$OUT/codebind" --data "$DATA" --baseline "$OUT/bridge" --quiet
 echo
-cat "$OUT/codebind/report.md" | sed -n '1,200p'
+"$CB" eval --run "$OUT/codebind" --data "$DATA" --baseline "$OUT/bridge" --quiet --summary
 echo
 echo "demo finished in $(( $(date +%s) - t0 )) s"
-echo "report: $OUT/codebind/report.md   metrics: $OUT/codebind/metrics.json   baseline: $OUT/bridge/metrics.json"
+echo "full report: $OUT/codebind/report.html (open in a browser; tables sortable) and $OUT/codebind/report.md"
+echo "metrics: $OUT/codebind/metrics.json   baseline: $OUT/bridge/metrics.json"

@@ -24,6 +24,8 @@ PKGS=(
   # the Python package (python/): Debian's torch for python3 is built from the same sources as
   # libtorch-dev, so tensors cross without a copy
   python3-dev python3-torch pybind11-dev python3-pytest python3-build python3-venv
+  # the HTML report is checked by rendering it in a headless browser
+  chromium
 )
 
 SUDO=""

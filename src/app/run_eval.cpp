@@ -10,6 +10,7 @@
 #include "eval/evaluate.h"
 #include "report/plot.h"
 #include "eval/projection.h"
+#include "report/html.h"
 #include "report/report.h"
 
 namespace cb {
@@ -120,7 +121,7 @@ json evaluate_one(const std::string& run_dir, const std::string& data_dir, const
   return metrics;
 }
 
-json evaluate_run(const RunEvalOptions& opt) {
+RunEvalResult evaluate_run(const RunEvalOptions& opt) {
   json m = evaluate_one(opt.run_dir, opt.data_dir, opt.split, opt.plots, opt.quiet, opt.dtype);
   report::ReportInputs in;
   in.command = opt.command;
@@ -134,7 +135,8 @@ json evaluate_run(const RunEvalOptions& opt) {
     if (e.path().extension() == ".png") in.plots.push_back(e.path().filename().string());
   std::sort(in.plots.begin(), in.plots.end());
   report::write_report(opt.run_dir + "/report.md", in);
-  return m;
+  report::write_html_report(opt.run_dir + "/report.html", in, opt.run_dir);
+  return {m, in.baseline};
 }
 
 }  // namespace cb

@@ -20,8 +20,12 @@ struct RunEvalOptions {
   std::string dtype = "auto";  // forwards through the frozen model: auto|fp32|bf16 (core/precision.h)
 };
 
-// Returns the CodeBind (or baseline-only) metrics.json object; report at RUN/report.md.
-nlohmann::json evaluate_run(const RunEvalOptions& opt);
+// The run's metrics (CodeBind or a baseline alone) and the baseline's (null without one); the
+// report at RUN/report.md and, self-contained, RUN/report.html (summary first in both).
+struct RunEvalResult {
+  nlohmann::json metrics, baseline;
+};
+RunEvalResult evaluate_run(const RunEvalOptions& opt);
 
 // Metrics of one run dir (model.safetensors → CodeBind, else bridge.safetensors → baseline),
 // written to RUN/metrics.json (or RUN/metrics_<split>.json for splits other than test).

@@ -5,6 +5,7 @@
 #include "app/run_eval.h"
 #include "core/threads.h"
 #include "eval/evaluate.h"
+#include "report/summary.h"
 
 namespace {
 
@@ -19,6 +20,10 @@ cb::cli::Runner setup_eval(CLI::App* app) {
   app->add_option("--threads", *threads, "threads (0 = CODEBIND_THREADS / all cores)");
   app->add_flag("--no-plots", *no_plots, "skip the PNG plots");
   app->add_flag("--quiet", o->quiet, "no progress bars");
+  auto summary = std::make_shared<bool>(false);
+  app->add_flag("--summary", *summary,
+                "print only the summary (zero-shot, retrieval, private-detail probes, codebook usage); the report "
+                "files are written as always");
   app->add_option("--dtype", o->dtype, "auto|fp32|bf16 for the forwards: auto = bf16 on CPUs with AVX512-BF16, else fp32")
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
       ->capture_default_str();
@@ -28,8 +33,13 @@ cb::cli::Runner setup_eval(CLI::App* app) {
     o->command = "codebind eval --run " + o->run_dir + " --data " + o->data_dir + " --split " + o->split +
                  (o->baseline_dir.empty() ? "" : " --baseline " + o->baseline_dir) +
                  (o->dtype == "auto" ? "" : " --dtype " + o->dtype);
-    cb::evaluate_run(*o);
-    fmt::print("metrics: {}\nreport:  {}/report.md\n", cb::metrics_json_path(o->run_dir, o->split), o->run_dir);
+    const cb::RunEvalResult r = cb::evaluate_run(*o);
+    if (*summary) {
+      fmt::print("{}", cb::report::summary_markdown(r.baseline, r.metrics));
+      return 0;
+    }
+    fmt::print("metrics: {}\nreport:  {}/report.md  {}/report.html\n", cb::metrics_json_path(o->run_dir, o->split),
+               o->run_dir, o->run_dir);
     return 0;
   };
 }

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "eval/evaluate.h"
 #include "io/mapped_file.h"
+#include "report/summary.h"
 
 namespace cb::report {
 
@@ -104,9 +105,25 @@ bool is_fraction_metric(const MetricLeaf& l) {
   return false;
 }
 
-std::string compare_runs(const json& baseline, const json& codebind, const std::string& baseline_name,
-                         const std::string& codebind_name) {
-  // Union of leaves, in the CodeBind run's order then the baseline's extra leaves.
+namespace {
+
+// Sections in the order a reader needs them: the claims first, diagnostics last.
+int section_rank(const std::string& s) {
+  static const std::vector<std::string> order = {"zero_shot", "retrieval", "probes", "codebook"};
+  const auto it = std::find(order.begin(), order.end(), s);
+  return it == order.end() ? int(order.size()) : int(it - order.begin());
+}
+
+const char* kUnitsNote =
+    "Percentages for accuracies, recalls, mAP and precision@k (Δ in points); R², perplexity and counts raw; "
+    "— = not measured.";
+
+}  // namespace
+
+Table comparison_table(const json& baseline, const json& codebind, const std::string& baseline_name,
+                       const std::string& codebind_name) {
+  // Union of leaves, in the CodeBind run's order then the baseline's extra leaves, grouped by
+  // section in importance order (stable within a section).
   std::vector<MetricLeaf> order;
   std::map<std::string, std::pair<double, double>> values;
   auto key = [](const MetricLeaf& l) { return l.section + "\x1f" + l.subject + "\x1f" + l.metric; };
@@ -126,36 +143,63 @@ std::string compare_runs(const json& baseline, const json& codebind, const std::
       it->second.first = l.value;
     }
   }
-  std::ostringstream md;
-  md << "| section | modality | metric | " << baseline_name << " | " << codebind_name << " | Δ |\n";
-  md << "|---|---|---|---:|---:|---:|\n";
+  std::stable_sort(order.begin(), order.end(),
+                   [](const MetricLeaf& x, const MetricLeaf& y) { return section_rank(x.section) < section_rank(y.section); });
+  Table t;
+  t.title = "All metrics";
+  t.header = {"section", "modality", "metric", baseline_name, codebind_name, "Δ"};
+  t.first_numeric = 3;
   for (const auto& l : order) {
     const auto [a, b] = values[key(l)];
-    md << "| " << section_title(l.section) << " | " << l.subject << " | " << l.metric << " | " << fmt_value(l, a)
-       << " | " << fmt_value(l, b) << " | " << fmt_delta(l, a, b) << " |\n";
+    t.rows.push_back({section_title(l.section), l.subject, l.metric, fmt_value(l, a), fmt_value(l, b), fmt_delta(l, a, b)});
   }
-  md << "\nPercentages for accuracies, recalls, mAP and precision@k (Δ in points); R², perplexity and "
-        "counts raw; — = not measured.\n";
-  return md.str();
+  t.note = kUnitsNote;
+  return t;
+}
+
+Table metrics_table(const json& metrics) {
+  std::vector<MetricLeaf> leaves;
+  for (const auto& l : flatten_metrics(metrics))
+    if (!is_count_metric(l)) leaves.push_back(l);
+  std::stable_sort(leaves.begin(), leaves.end(),
+                   [](const MetricLeaf& x, const MetricLeaf& y) { return section_rank(x.section) < section_rank(y.section); });
+  Table t;
+  t.title = "All metrics";
+  t.header = {"section", "modality", "metric", "value"};
+  t.first_numeric = 3;
+  for (const auto& l : leaves) t.rows.push_back({section_title(l.section), l.subject, l.metric, fmt_value(l, l.value)});
+  t.note = kUnitsNote;
+  return t;
+}
+
+std::string compare_runs(const json& baseline, const json& codebind, const std::string& baseline_name,
+                         const std::string& codebind_name) {
+  Table t = comparison_table(baseline, codebind, baseline_name, codebind_name);
+  t.title.clear();
+  return table_markdown(t);
+}
+
+std::vector<Table> report_tables(const ReportInputs& in, bool* has_summary) {
+  const bool with_base = !in.baseline.is_null() && !in.baseline.empty();
+  std::vector<Table> out = summary_tables(with_base ? in.baseline : json(), in.codebind);
+  if (has_summary) *has_summary = !out.empty();
+  out.push_back(with_base ? comparison_table(in.baseline, in.codebind) : metrics_table(in.codebind));
+  return out;
 }
 
 std::string render_report(const ReportInputs& in) {
   std::ostringstream md;
   md << "# " << in.title << "\n\n";
   if (!in.command.empty()) md << "Command: `" << in.command << "`\n\n";
-  md << "## Results\n\n";
-  if (!in.baseline.is_null() && !in.baseline.empty()) {
-    md << compare_runs(in.baseline, in.codebind);
-  } else {
-    md << "| section | modality | metric | value |\n|---|---|---|---:|\n";
-    for (const auto& l : flatten_metrics(in.codebind)) {
-      if (is_count_metric(l)) continue;
-      md << "| " << section_title(l.section) << " | " << l.subject << " | " << l.metric << " | " << fmt_value(l, l.value)
-         << " |\n";
-    }
+  bool summary = false;
+  const std::vector<Table> tables = report_tables(in, &summary);
+  if (summary) md << "## Summary\n\n";
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (i + 1 == tables.size()) md << "## Full results\n\n";
+    md << table_markdown(tables[i]) << "\n";
   }
   if (!in.plots.empty()) {
-    md << "\n## Plots\n\n";
+    md << "## Plots\n\n";
     for (const auto& p : in.plots) md << "![" << p << "](" << p << ")\n\n";
   }
   if (!in.notes.empty()) {

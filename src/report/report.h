@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "report/table.h"
+
 namespace cb::report {
 
 // Pretty-printed JSON written atomically (temp file + rename).
@@ -37,15 +39,22 @@ struct ReportInputs {
   std::vector<std::string> plots;      // relative PNG paths to embed
   std::vector<std::string> notes;      // free lines appended at the end
 };
-// Markdown comparison table of two metrics.json objects: one row per (section, modality or
-// pair, metric) leaf present in either, columns baseline | CodeBind | Δ. Fractions are shown
-// as percentages and Δ in points; R², perplexity and counts are shown raw.
+// The comparison table of two metrics.json objects: one row per (section, modality or pair,
+// metric) leaf present in either, columns baseline | CodeBind | Δ, sections in the order
+// zero-shot, retrieval, probes, codebook. Fractions are shown as percentages and Δ in points;
+// R², perplexity and counts are shown raw. compare_runs is its Markdown.
+Table comparison_table(const nlohmann::json& baseline, const nlohmann::json& codebind,
+                       const std::string& baseline_name = "baseline", const std::string& codebind_name = "CodeBind");
+// One run's metrics in the same order (a run evaluated without a baseline).
+Table metrics_table(const nlohmann::json& metrics);
 std::string compare_runs(const nlohmann::json& baseline, const nlohmann::json& codebind,
                          const std::string& baseline_name = "baseline",
                          const std::string& codebind_name = "CodeBind");
 
-// The Markdown report (comparison table via compare_runs when a baseline is given, else a
-// single-column table), with images embedded as ![](path).
+// Every table of a report: the summary (summary.h), then the full comparison (or the run's
+// metrics alone); *has_summary says whether the summary produced any table.
+std::vector<Table> report_tables(const ReportInputs& in, bool* has_summary = nullptr);
+// The Markdown report: title, command, "## Summary", "## Full results", images as ![](path).
 std::string render_report(const ReportInputs& in);
 void write_report(const std::string& path, const ReportInputs& in);  // atomic
 
