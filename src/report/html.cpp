@@ -70,8 +70,9 @@ void table_html(std::ostringstream& h, const Table& t) {
     h << "<tr>";
     for (size_t i = 0; i < r.size(); ++i) {
       std::string cls = i >= t.first_numeric ? "num" : "";
-      if (i >= t.first_numeric && !r[i].empty() && (r[i][0] == '+' || r[i][0] == '-') && r[i].size() > 1)
-        cls += r[i][0] == '+' ? " pos" : " neg";
+      // Differences (columns headed Δ) in green / red; values keep their sign uncoloured.
+      const bool delta = i < t.header.size() && t.header[i].find("Δ") != std::string::npos;
+      if (delta && r[i].size() > 1 && (r[i][0] == '+' || r[i][0] == '-')) cls += r[i][0] == '+' ? " pos" : " neg";
       h << (cls.empty() ? "<td>" : "<td class=\"" + cls + "\">") << escape(r[i]) << "</td>";
     }
     h << "</tr>\n";
