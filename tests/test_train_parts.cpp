@@ -185,7 +185,7 @@ TEST(Pretrain, ChanceLevelAndUntrainedPhaseDetection) {
 
 // The shipped sensor-suite configs load, and each CodeBind config fits the bridge its pretrain
 // config builds (demo.sh pairs them by suffix): shared width = the heads' output, LoRA blocks
-// inside the trunk.
+// inside the trunk, and it trains every modality of that bridge.
 TEST(ShippedConfigs, LoadAndFitTheirBridge) {
   const std::string dir = std::string(CODEBIND_SOURCE_DIR) + "/configs/";
   for (const std::string suffix : {"", "_full", "_demo"}) {
@@ -194,5 +194,8 @@ TEST(ShippedConfigs, LoadAndFitTheirBridge) {
     auto tc = cb::TrainConfig::load(dir + "codebind_sensor_suite" + suffix + ".json");
     EXPECT_EQ(tc.model.shared_dim, pc.bridge.out_dim);
     for (int b : tc.model.lora_blocks) EXPECT_LT(b, pc.bridge.blocks);
+    // Every modality the bridge is pre-trained on is trained and compared by CodeBind too.
+    for (cb::Modality m : pc.modalities)
+      EXPECT_TRUE(tc.model.has(m)) << cb::modality_name(m) << " is in the bridge but not in modality_pair";
   }
 }
