@@ -292,6 +292,7 @@ TEST(Reliability, OutputDirectoriesFollowOnePolicy) {
   // A temporary left by a kill mid-write is removed on resume; --force clears the old run.
   std::ofstream(o.out_dir + "/checkpoint.safetensors.tmp0badf00d") << "partial";
   std::ofstream(o.out_dir + "/report.md") << "old report";
+  std::ofstream(o.out_dir + "/report.html") << "<html>old report</html>";  // `eval` writes both
   {
     TrainOptions r = o;
     r.resume = true;
@@ -302,6 +303,7 @@ TEST(Reliability, OutputDirectoriesFollowOnePolicy) {
   fo.force = true;
   Trainer(test::tiny_train_config(), fo);
   EXPECT_FALSE(fs::exists(o.out_dir + "/report.md")) << "--force must not leave the old run's files";
+  EXPECT_FALSE(fs::exists(o.out_dir + "/report.html"));
   // --force refuses to clear a directory that is not a codebind run.
   test::TempDir other;
   std::ofstream(other.file("thesis.tex")) << "precious";

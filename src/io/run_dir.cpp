@@ -23,7 +23,7 @@ constexpr const char* kLockName = ".codebind.lock";
 // Files whose presence marks a directory as a codebind run (or bridge) that --force may clear.
 bool is_run_file(const std::string& name) {
   for (const char* n : {"config.json", "model.safetensors", "checkpoint.safetensors", "bridge.safetensors",
-                        "metrics.jsonl", "metrics.json", "pretrain_config.json", "report.md"})
+                        "metrics.jsonl", "metrics.json", "pretrain_config.json", "report.md", "report.html"})
     if (name == n) return true;
   return false;
 }
