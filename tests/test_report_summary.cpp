@@ -117,7 +117,7 @@ TEST(ReportHtml, RendersInAHeadlessBrowser) {
   in.baseline = base_metrics();
   report::write_html_report(dir.file("report.html"), in, dir.str());
   const std::string shot = dir.file("shot.png");
-  const std::string cmd = browser + " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars "
+  const std::string cmd = "timeout 120 " + browser + " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars "
                           "--window-size=1000,800 --screenshot=" + shot + " file://" + dir.file("report.html") +
                           " > " + dir.file("browser.log") + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << test::slurp(dir.file("browser.log"));
