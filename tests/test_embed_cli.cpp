@@ -46,6 +46,14 @@ TEST(EmbedCli, ImuNpyMatchesLibraryForward) {
                                    " --modality depth " + tmp.file("bad.npy")),
             2);  // (5,7,9) is neither a depth map nor a (1,H,W) depth tensor
   EXPECT_EQ(cb::test::run_codebind("embed --weights " + tmp.file("missing.safetensors") + " --modality imu x.npy"), 2);
+  // A bad --dtype is refused before the weights are read (the file named here does not exist).
+  EXPECT_EQ(cb::test::run_codebind("embed --weights " + tmp.file("missing.safetensors") + " --modality imu --dtype fp16 " +
+                                       tmp.file("a.npy"),
+                                   tmp.file("dtype.log")),
+            2);
+  EXPECT_NE(cb::test::slurp(tmp.file("dtype.log")).find("--dtype must be auto, fp32 or bf16 (got 'fp16')"),
+            std::string::npos)
+      << cb::test::slurp(tmp.file("dtype.log"));
 }
 
 TEST(EmbedCli, TextMatchesTokenizerPlusModel) {

@@ -40,6 +40,7 @@ void bind_index(py::module_& m) {
            const std::string& mode, int rerank) {
           CB_CHECK_INPUT(mode == "shared" || mode == "concat", "search: mode must be shared or concat, got '{}'", mode);
           CB_CHECK_INPUT(k > 0, "search: k must be positive, got {}", k);
+          CB_CHECK_INPUT(rerank >= 0, "search: rerank must be 0 (off) or positive, got {}", rerank);
           std::vector<std::vector<index::Hit>> hits;
           {
             py::gil_scoped_release release;

@@ -154,6 +154,10 @@ def test_index_search_equals_the_cli(tiny_run, tmp_path):
     cli = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
     assert [h["id"] for h in hits[0]] == [h["id"] for h in cli[0]["hits"]]
     assert all(math.isclose(a["score"], b["score"], abs_tol=1e-6) for a, b in zip(hits[0], cli[0]["hits"]))
+    with pytest.raises(codebind.InputError, match="k must be positive"):
+        ix.search(model, text=["x"], k=0)
+    with pytest.raises(codebind.InputError, match="rerank must be 0"):
+        ix.search(model, text=["x"], rerank=-1)
 
 
 def test_train_and_evaluate_return_results(tiny_run, tmp_path):

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/precision.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "core/progress.h"
 #include "encoders/imagebind/imagebind_model.h"
 #include "io/file_ext.h"
@@ -175,8 +175,7 @@ size_t run_embed(const EmbedOptions& o) {
   CB_CHECK_INPUT(o.device == "cpu" || o.device == "cuda", "--device must be cpu or cuda");
   CB_CHECK_INPUT(o.device != "cuda" || at::hasCUDA(), "--device cuda: this build/machine has no CUDA");
   const at::Device dev = o.device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
-  CB_CHECK_INPUT(o.dtype == "auto" || o.dtype == "fp32" || o.dtype == "bf16",
-                 "--dtype must be auto, fp32 or bf16 (got '{}')", o.dtype);  // before loading anything
+  check_precision_request(o.dtype, "--dtype");  // before loading anything
   ImageBindModel model = load_model(o, m);
   const ModalityConfig& mc = model.config().at(m);
   const PrecisionChoice prec = choose_precision(o.dtype, dev, "--dtype", mc.embed_dim);

@@ -39,6 +39,7 @@ std::string machine_report() {
     for (auto k : ks) s += (s.empty() ? "" : ",") + std::string(name(k));
     return s;
   };
+  const double probe = cb::bf16_probe_speedup();  // a few ms of timing: once
   return fmt::format(
       "cpu: {}\nsimd: {}\nkernels: assignment {} (runs: {}; the fastest SIMD one, timed at start), index scan {} (runs: {})\n"
       "bf16 on CPU: {}; --dtype auto = {}; probe (a 512-wide MLP block) bf16 = {}",
@@ -49,7 +50,7 @@ std::string machine_report() {
       cb::cpu_has_avx512_core() ? (cb::cpu_has_avx512_bf16() ? "native (AVX512-BF16)" : "AVX-512 emulated")
                                 : "scalar fallback (no AVX-512): use fp32",
       cb::precision_name(cb::choose_precision("auto", at::Device(at::kCPU), "--dtype").dtype),
-      cb::bf16_probe_speedup() > 0 ? fmt::format("{:.2f}x fp32", cb::bf16_probe_speedup()) : "not timed");
+      probe > 0 ? fmt::format("{:.2f}x fp32", probe) : "not timed");
 }
 
 }  // namespace

@@ -42,10 +42,14 @@ double bf16_probe_speedup(int64_t width) {
   return probe_seconds(at::kFloat, width) / probe_seconds(at::kBFloat16, width);
 }
 
-PrecisionChoice choose_precision(const std::string& requested, const at::Device& device, const std::string& what,
-                                 int64_t width) {
+void check_precision_request(const std::string& requested, const std::string& what) {
   CB_CHECK_INPUT(requested == "auto" || requested == "fp32" || requested == "bf16",
                  "{} must be auto, fp32 or bf16 (got '{}')", what, requested);
+}
+
+PrecisionChoice choose_precision(const std::string& requested, const at::Device& device, const std::string& what,
+                                 int64_t width) {
+  check_precision_request(requested, what);
   if (requested == "fp32") return {at::kFloat, what + " fp32"};
   if (requested == "bf16") {
     if (device.is_cpu() && !cpu_has_avx512_core())

@@ -33,6 +33,10 @@ constexpr int64_t kBf16MinWidth = 512;
 PrecisionChoice choose_precision(const std::string& requested, const at::Device& device, const std::string& what,
                                  int64_t width = 0);
 
+// InputError naming `what` unless `requested` is auto, fp32 or bf16 (choose_precision checks it
+// too; this is for refusing a bad option before loading a model).
+void check_precision_request(const std::string& requested, const std::string& what);
+
 // The dtype's name as options spell it: "fp32" or "bf16".
 std::string precision_name(at::ScalarType t);
 
